@@ -1,0 +1,140 @@
+"""``dapt``: the command line. ``dapt run RECIPE`` runs the whole chain as the Prefect flow ``dapt-pipeline``;
+the stage commands run one stage on a run directory without Prefect.
+
+Heavy imports (torch, transformers, prefect) happen inside the commands, so ``dapt --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from dapt.recipe import RecipeError
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("recipe", help="a shipped recipe name (see `dapt recipes`) or a path to a recipe YAML file")
+    p.add_argument("--data-dir", default=None,
+                   help="data root laid out like ../shared/data (default: $DAPT_DATA_DIR, else ../shared/data)")
+    p.add_argument("--out", default=None, help="run directory (default: runs/<recipe name>)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dapt", description="dapt: domain-adaptive pretraining pipeline. `dapt run RECIPE` runs the whole chain as the Prefect flow `dapt-pipeline`; the stage commands run one stage on a run directory.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run the full chain as the Prefect flow `dapt-pipeline`")
+    _common(p)
+    sub.add_parser("recipes", help="list the shipped recipes")
+    sub.add_parser("models", help="list the named base models and where they are")
+
+    p = sub.add_parser("ingest", help="read, clean, dedup, tokenize and pack the domain corpus")
+    _common(p)
+    p = sub.add_parser("pretrain", help="continued MLM pretraining on the ingested corpus")
+    _common(p)
+    p = sub.add_parser("floors", help="majority-class and TF-IDF + logistic-regression reference scores")
+    _common(p)
+    p.add_argument("--task", action="append", help="only this task (repeatable; default: all)")
+    p = sub.add_parser("finetune", help="fine-tune each (task, variant, seed) and predict dev/test")
+    _common(p)
+    p.add_argument("--task", action="append", help="only this task (repeatable)")
+    p.add_argument("--variant", action="append", help="only this variant (repeatable)")
+    p.add_argument("--seed", type=int, action="append", help="only this seed (repeatable)")
+    p = sub.add_parser("evaluate", help="score test predictions with the local evaluate modules; bootstrap CIs")
+    _common(p)
+    p = sub.add_parser("report", help="write results.json and report.md")
+    _common(p)
+    p = sub.add_parser("sweep", help="dev-only sweep of fine-tuning settings on the base model")
+    _common(p)
+    p.add_argument("--grid", action="append", required=True, metavar="KEY=V1,V2",
+                   help="a finetune setting and its values, e.g. learning_rate=3e-4,1e-3 (repeatable)")
+    return parser
+
+
+def _summary(results: dict) -> str:
+    lines = [f"results for {results['recipe']}:"]
+    for task, rows in results["tasks"].items():
+        for variant, r in rows.items():
+            ref = " (reference)" if r.get("reference") else ""
+            flag = "  <- below the tfidf-lr floor" if r.get("below_floor") else ""
+            lines.append(f"  {task:<16} {variant + ref:<22} {r['metric']} {r['mean']:.4f} ± {r['std']:.4f}{flag}")
+    for f in results.get("flags", []):
+        lines.append(f"WARNING: {f['task']}/{f['variant']}: {f['message']}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return _dispatch(args)
+    except (RecipeError, FileNotFoundError) as e:
+        print(f"dapt: error: {e}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args) -> int:
+    if args.command == "recipes":
+        from dapt.recipe import RECIPES_DIR, list_recipes, load_recipe
+
+        for name in list_recipes():
+            print(f"{name:<20} {load_recipe(name).description}")
+        print(f"(in {RECIPES_DIR})")
+        return 0
+    if args.command == "models":
+        from dapt.models import NAMED_MODELS, resolve_model
+
+        for name in NAMED_MODELS:
+            try:
+                print(f"{name:<18} {resolve_model(name)}")
+            except FileNotFoundError as e:
+                print(f"{name:<18} NOT AVAILABLE: {e}")
+        return 0
+    if args.command == "run":
+        from pipelines.flow import dapt_pipeline
+
+        out = dapt_pipeline(recipe=str(args.recipe), data_dir=args.data_dir, out=args.out)
+        print(_summary(out["results"]))
+        print(f"report: {out['out_dir']}/report.md")
+        return 0
+
+    from dapt.pipeline import Run
+
+    run = Run.open(args.recipe, data_dir=args.data_dir, out=args.out)
+    if args.command == "ingest":
+        print(json.dumps(run.ingest(), indent=2))
+    elif args.command == "pretrain":
+        print(json.dumps(run.pretrain(), indent=2))
+    elif args.command == "floors":
+        for t in args.task or [t.name for t in run.recipe.tasks]:
+            f = run.floors(t)
+            if f:
+                print(f"{t}: majority {f['majority']['test']:.4f}, tfidf-lr {f['tfidf-lr']['test']:.4f}")
+    elif args.command == "finetune":
+        for task, variant, seed in run.finetune_jobs():
+            if (args.task and task not in args.task) or (args.variant and variant not in args.variant) or (
+                args.seed and seed not in args.seed
+            ):
+                continue
+            s = run.finetune(task, variant, seed)
+            print(f"{task} {variant} seed {seed}: dev {s['metric']} {s['dev_' + s['metric']]:.4f} "
+                  f"(epoch {s['best_epoch']}, {s['train_seconds']} s)")
+    elif args.command == "evaluate":
+        ev = run.evaluate()
+        print(json.dumps(ev["test"], indent=2))
+    elif args.command == "report":
+        results = run.report()
+        print(_summary(results))
+        print(f"report: {run.out_dir}/report.md")
+    elif args.command == "sweep":
+        from dapt.finetune.sweep import parse_grid, run_sweep
+
+        run_sweep(run.recipe, parse_grid(args.grid), run.data_root, run.out_dir / "sweep")
+        print(f"sweep table: {run.out_dir / 'sweep' / 'sweep.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""Length-grouped batches with dynamic padding: similar lengths share a batch, so little compute goes to pads,
+while the order stays random (and identical for every variant given the same seed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+
+MEGABATCH_FACTOR = 50
+
+
+def length_grouped_batches(lengths: list[int], batch_size: int, generator: torch.Generator) -> list[list[int]]:
+    """Shuffle, cut into megabatches of ``50 x batch_size``, sort each by length, split, shuffle the batches."""
+    order = torch.randperm(len(lengths), generator=generator).tolist()
+    mega = batch_size * MEGABATCH_FACTOR
+    batches: list[list[int]] = []
+    for i in range(0, len(order), mega):
+        chunk = sorted(order[i : i + mega], key=lambda j: -lengths[j])
+        batches.extend(chunk[k : k + batch_size] for k in range(0, len(chunk), batch_size))
+    perm = torch.randperm(len(batches), generator=generator).tolist()
+    return [batches[p] for p in perm]
+
+
+def sorted_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
+    """For evaluation: longest first, so the largest batch is met (and fails, if memory is short) at once."""
+    order = sorted(range(len(lengths)), key=lambda j: -lengths[j])
+    return [order[k : k + batch_size] for k in range(0, len(order), batch_size)]
+
+
+def pad_batch(seqs: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    attn = torch.zeros((len(seqs), width), dtype=torch.long)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s)] = torch.tensor(s, dtype=torch.long)
+        attn[i, : len(s)] = 1
+    return ids, attn
+
+
+def iterate(seqs: list[list[int]], batches: list[list[int]], pad_id: int) -> Iterator[tuple[list[int], torch.Tensor, torch.Tensor]]:
+    for b in batches:
+        ids, attn = pad_batch([seqs[j] for j in b], pad_id)
+        yield b, ids, attn

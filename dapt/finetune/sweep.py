@@ -1,0 +1,67 @@
+"""A small dev-set sweep of fine-tuning settings on the base model (the baseline variant).
+
+The shipped recipes' fine-tuning settings are chosen from this table, on dev only; the test split is not read.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from pathlib import Path
+
+from dapt.finetune.train import run_finetune
+from dapt.models import resolve_model
+from dapt.recipe import Recipe
+
+
+def parse_grid(items: list[str]) -> dict[str, list]:
+    """``["learning_rate=3e-4,1e-3", "epochs=3,6"]`` -> ``{"learning_rate": [3e-4, 1e-3], "epochs": [3, 6]}``."""
+    grid: dict[str, list] = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        if not sep:
+            raise ValueError(f"--grid {item!r}: expected KEY=V1,V2,...")
+        grid[key.strip()] = [json.loads(v) if v.strip()[0].isdigit() or v.strip()[0] == "-" else v for v in values.split(",")]
+    return grid
+
+
+def run_sweep(recipe: Recipe, grid: dict[str, list], data_root: Path, out_dir: Path, seed: int | None = None) -> list[dict]:
+    """Fine-tune the base model for every grid point and task; return and save rows of dev scores."""
+    seed = recipe.seeds[0] if seed is None else seed
+    model_dir = resolve_model(recipe.base_model)
+    keys = list(grid)
+    rows = []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for values in itertools.product(*(grid[k] for k in keys)):
+        overrides = dict(zip(keys, values, strict=True))
+        cfg = recipe.finetune.model_copy(update=overrides)
+        type(cfg).model_validate(cfg.model_dump())  # re-validate: a grid value of the wrong type fails here
+        for task in recipe.tasks:
+            t0 = time.perf_counter()
+            tag = "_".join(f"{k}{v}" for k, v in overrides.items())
+            res = run_finetune(task, model_dir, cfg, seed, data_root, out_dir / "runs" / task.name / tag,
+                               trust_remote_code=recipe.trust_remote_code, progress=False)
+            row = {"task": task.name, **overrides, "seed": seed, "best_epoch": res.summary["best_epoch"],
+                   f"dev_{task.metric}": res.summary[f"dev_{task.metric}"], "metric": task.metric,
+                   "dev": res.summary[f"dev_{task.metric}"], "seconds": round(time.perf_counter() - t0, 1)}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+            (out_dir / "sweep.json").write_text(json.dumps({"recipe": recipe.name, "base_model": recipe.base_model,
+                                                            "grid": grid, "rows": rows}, indent=2))
+    (out_dir / "sweep.md").write_text(sweep_table(recipe.name, keys, rows))
+    return rows
+
+
+def sweep_table(recipe_name: str, keys: list[str], rows: list[dict]) -> str:
+    lines = [f"# Dev sweep: {recipe_name} (baseline model, seed {rows[0]['seed'] if rows else '-'}; dev only)", ""]
+    header = ["task", *keys, "best epoch", "dev score", "seconds"]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    best_per_task: dict[str, float] = {}
+    for r in rows:
+        best_per_task[r["task"]] = max(best_per_task.get(r["task"], -1), r["dev"])
+    for r in rows:
+        mark = " **best**" if r["dev"] == best_per_task[r["task"]] else ""
+        lines.append("| " + " | ".join([r["task"], *(str(r[k]) for k in keys), str(r["best_epoch"]),
+                                         f"{r['dev']:.4f} ({r['metric']}){mark}", str(r["seconds"])]) + " |")
+    return "\n".join(lines) + "\n"

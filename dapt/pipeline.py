@@ -1,0 +1,270 @@
+"""The stages of a run, as plain functions over a run directory (no Prefect here: the flow only wires these).
+
+Run directory layout::
+
+    <out>/recipe.yaml               the recipe as validated (JSON-compatible YAML)
+    <out>/run.json                  recipe name, config hash, data root, versions, stage timings
+    <out>/corpus/                   ingest: dataset/ (Arrow: train, heldout) + stats.json
+    <out>/pretrain/                 pretrain: model/ (Hugging Face folder), metrics.jsonl, summary.json
+    <out>/floors/<task>.json        majority and tfidf-lr reference scores
+    <out>/finetune/<task>/<variant>/seed<k>/   predictions_{dev,test}.jsonl, summary.json
+    <out>/evaluation.json           test scores per task/variant/seed (local evaluate modules)
+    <out>/results.json, report.md   report
+
+A stage whose output is complete for the same recipe hash is skipped, so a rerun after a crash redoes only what
+is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from dapt.recipe import Recipe, RecipeError, check_paths, load_recipe, resolve_data_dir, resolve_recipe_path
+
+log = logging.getLogger("dapt")
+
+STAGES = ("ingest", "pretrain", "floors", "finetune", "evaluate", "report")
+
+
+@dataclass
+class Run:
+    recipe: Recipe
+    recipe_file: Path
+    data_root: Path
+    out_dir: Path
+
+    @classmethod
+    def open(cls, recipe: str | os.PathLike, data_dir: str | None = None, out: str | None = None) -> Run:
+        """Load and validate the recipe and check every data path before any work starts."""
+        recipe_file = resolve_recipe_path(recipe)
+        r = load_recipe(recipe_file)
+        data_root = resolve_data_dir(data_dir)
+        check_paths(r, data_root, recipe_file)
+        out_dir = Path(out) if out else Path("runs") / r.name
+        out_dir = out_dir.resolve()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        run = cls(r, recipe_file, data_root, out_dir)
+        run._write_run_json()
+        return run
+
+    # ---- bookkeeping -------------------------------------------------------------------------------------------
+    def _write_run_json(self) -> None:
+        (self.out_dir / "recipe.yaml").write_text(
+            f"# validated copy of {self.recipe_file}\n" + yaml.safe_dump(self.recipe.model_dump(mode="json"), sort_keys=False)
+        )
+        info = self.run_info()
+        info.update({"recipe": self.recipe.name, "recipe_file": str(self.recipe_file),
+                     "config_hash": self.recipe.config_hash(), "data_root": str(self.data_root),
+                     "provenance": provenance()})
+        self._save_run_info(info)
+
+    def run_info(self) -> dict:
+        p = self.out_dir / "run.json"
+        return json.loads(p.read_text()) if p.exists() else {"stages": {}}
+
+    def _save_run_info(self, info: dict) -> None:
+        tmp = self.out_dir / "run.json.tmp"
+        tmp.write_text(json.dumps(info, indent=2))
+        tmp.replace(self.out_dir / "run.json")
+
+    def _done(self, key: str) -> bool:
+        st = self.run_info()["stages"].get(key)
+        return bool(st and st.get("config_hash") == self.recipe.config_hash() and st.get("status") == "done")
+
+    def _mark(self, key: str, seconds: float, **extra) -> None:
+        info = self.run_info()
+        info["stages"][key] = {"status": "done", "config_hash": self.recipe.config_hash(),
+                               "seconds": round(seconds, 2), **extra}
+        self._save_run_info(info)
+
+    # ---- paths -------------------------------------------------------------------------------------------------
+    @property
+    def corpus_dir(self) -> Path:
+        return self.out_dir / "corpus"
+
+    @property
+    def pretrain_dir(self) -> Path:
+        return self.out_dir / "pretrain"
+
+    def model_dir(self, variant: str) -> Path:
+        from dapt.models import resolve_model
+
+        if variant == "baseline":
+            return resolve_model(self.recipe.base_model)
+        if variant == "dapt":
+            return self.pretrain_dir / "model"
+        raise ValueError(f"unknown variant {variant!r}")
+
+    def finetune_dir(self, task: str, variant: str, seed: int) -> Path:
+        return self.out_dir / "finetune" / task / variant / f"seed{seed}"
+
+    def finetune_jobs(self) -> list[tuple[str, str, int]]:
+        return [(t.name, v, s) for t in self.recipe.tasks for v in self.recipe.variants for s in self.recipe.seeds]
+
+    def task(self, name: str):
+        for t in self.recipe.tasks:
+            if t.name == name:
+                return t
+        raise RecipeError(f"{self.recipe_file}: no task named {name!r}")
+
+    # ---- stages ------------------------------------------------------------------------------------------------
+    def ingest(self, progress: bool = True) -> dict:
+        if self._done("ingest"):
+            log.info("ingest: complete for this recipe hash, skipped")
+            return json.loads((self.corpus_dir / "stats.json").read_text())
+        from transformers import AutoTokenizer
+
+        from dapt.ingest import run_ingest
+        from dapt.models import resolve_model
+
+        t0 = time.perf_counter()
+        tok = AutoTokenizer.from_pretrained(resolve_model(self.recipe.base_model),
+                                            trust_remote_code=self.recipe.trust_remote_code)
+        res = run_ingest(self.recipe.corpus, self.data_root, self.corpus_dir, tok, self.recipe.pretrain.block_size,
+                         self.recipe.pretrain.heldout_fraction, seed=self.recipe.pretrain.seed, progress=progress,
+                         name=f"{self.recipe.name} domain corpus")
+        self._mark("ingest", time.perf_counter() - t0)
+        return res.stats
+
+    def pretrain(self, progress: bool = True) -> dict | None:
+        if "dapt" not in self.recipe.variants:
+            log.info("pretrain: no variant needs it, skipped")
+            return None
+        if self._done("pretrain"):
+            log.info("pretrain: complete for this recipe hash, skipped")
+            return json.loads((self.pretrain_dir / "summary.json").read_text())
+        if not (self.corpus_dir / "dataset").is_dir():
+            raise FileNotFoundError(f"pretrain needs the ingested corpus: run `dapt ingest` first ({self.corpus_dir})")
+        from dapt.models import resolve_model
+        from dapt.pretrain import run_pretrain
+
+        t0 = time.perf_counter()
+        res = run_pretrain(self.recipe.pretrain, resolve_model(self.recipe.base_model), self.corpus_dir / "dataset",
+                           self.pretrain_dir, trust_remote_code=self.recipe.trust_remote_code, progress=progress)
+        self._mark("pretrain", time.perf_counter() - t0)
+        return res.summary
+
+    def floors(self, task_name: str) -> dict | None:
+        if not self.recipe.floors:
+            return None
+        key = f"floors/{task_name}"
+        path = self.out_dir / "floors" / f"{task_name}.json"
+        if self._done(key):
+            return json.loads(path.read_text())
+        from dapt.floors import compute_floors
+
+        t0 = time.perf_counter()
+        res = compute_floors(self.task(task_name), self.data_root, self.out_dir / "floors")
+        self._mark(key, time.perf_counter() - t0)
+        return res
+
+    def finetune(self, task_name: str, variant: str, seed: int, progress: bool = True) -> dict:
+        key = f"finetune/{task_name}/{variant}/seed{seed}"
+        out = self.finetune_dir(task_name, variant, seed)
+        if self._done(key):
+            return json.loads((out / "summary.json").read_text())
+        model_dir = self.model_dir(variant)
+        if not (model_dir / "config.json").is_file():
+            raise FileNotFoundError(f"variant {variant!r} needs {model_dir}: run `dapt pretrain` first")
+        from dapt.finetune import run_finetune
+
+        t0 = time.perf_counter()
+        res = run_finetune(self.task(task_name), model_dir, self.recipe.finetune, seed, self.data_root, out,
+                           trust_remote_code=self.recipe.trust_remote_code, progress=progress)
+        self._mark(key, time.perf_counter() - t0)
+        return res.summary
+
+    def evaluate(self) -> dict:
+        """Score every test prediction file with the local evaluate modules; bootstrap each variant vs baseline."""
+        from dapt.evaluation.bootstrap import paired_bootstrap
+        from dapt.evaluation.stage import read_predictions, score_predictions
+
+        t0 = time.perf_counter()
+        evaluation: dict = {"test": {}, "comparisons": {}}
+        for task in self.recipe.tasks:
+            files = {v: [self.finetune_dir(task.name, v, s) / "predictions_test.jsonl" for s in self.recipe.seeds]
+                     for v in self.recipe.variants}
+            missing = [str(f) for fs in files.values() for f in fs if not f.is_file()]
+            if missing:
+                raise FileNotFoundError(f"evaluate: missing predictions (run `dapt finetune` first): {missing[:3]}")
+            evaluation["test"].update(score_predictions(task.metric, {task.name: files}))
+            preds = {v: [np.asarray(read_predictions(f)[0]) for f in fs] for v, fs in files.items()}
+            gold = np.asarray(read_predictions(files["baseline"][0])[1])
+            evaluation["comparisons"][task.name] = {
+                v: paired_bootstrap(task.metric, gold, preds[v], preds["baseline"])
+                for v in self.recipe.variants if v != "baseline"
+            }
+        (self.out_dir / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
+        self._mark("evaluate", time.perf_counter() - t0)
+        return evaluation
+
+    def report(self) -> dict:
+        from dapt.report import build_results, render_report
+
+        ev_path = self.out_dir / "evaluation.json"
+        if not ev_path.is_file():
+            raise FileNotFoundError(f"report needs {ev_path}: run `dapt evaluate` first")
+        evaluation = json.loads(ev_path.read_text())
+        dev, cost, labels = {}, {}, {}
+        for task in self.recipe.tasks:
+            dev[task.name], cost[task.name] = {}, {}
+            for v in self.recipe.variants:
+                sums = [json.loads((self.finetune_dir(task.name, v, s) / "summary.json").read_text())
+                        for s in self.recipe.seeds]
+                dev[task.name][v] = [s[f"dev_{task.metric}"] for s in sums]
+                cost[task.name][v] = {"train_seconds_mean": float(np.mean([s["train_seconds"] for s in sums])),
+                                      "best_epochs": [s["best_epoch"] for s in sums]}
+                labels[task.name] = sums[0]["labels"]
+        floors = {}
+        for task in self.recipe.tasks:
+            p = self.out_dir / "floors" / f"{task.name}.json"
+            if p.is_file():
+                floors[task.name] = json.loads(p.read_text())
+        info = self.run_info()
+        extra = {
+            "corpus": _read_json(self.corpus_dir / "stats.json"),
+            "pretrain": _read_json(self.pretrain_dir / "summary.json"),
+            "finetune_cost": cost,
+            "labels": labels,
+            "floors": floors,
+            "wall_seconds": sum(s.get("seconds", 0) for s in info["stages"].values()),
+            "provenance": {**info.get("provenance", {}), "recipe_file": info.get("recipe_file"),
+                           "data_root": info.get("data_root")},
+        }
+        results = build_results(self.recipe.name, self.recipe.config_hash(), list(self.recipe.seeds),
+                                evaluation["test"], dev, evaluation["comparisons"], floors, extra)
+        (self.out_dir / "results.json").write_text(json.dumps(results, indent=2))
+        (self.out_dir / "report.md").write_text(render_report(results))
+        return results
+
+
+def _read_json(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def provenance() -> dict:
+    import importlib.metadata as md
+
+    versions = {}
+    for pkg in ("dapt", "torch", "transformers", "datasets", "tokenizers", "evaluate", "prefect", "scikit-learn"):
+        try:
+            versions[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            versions[pkg] = None
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+                                text=True, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    return {"git_commit": commit, "python": platform.python_version(), "machine": platform.machine(),
+            "cpu_count": os.cpu_count(), **{f"version_{k}": v for k, v in versions.items()}}

@@ -1,0 +1,246 @@
+"""One typed, validated config per run: the recipe.
+
+A recipe is a YAML file (loaded with ``yaml.safe_load``: no arbitrary objects) parsed into :class:`Recipe`.
+Every model forbids unknown keys and uses strict types, so a typo or a wrong type fails *before* any work starts,
+with the key path and the recipe file in the message. Paths in a recipe are relative to the data root
+(``--data-dir`` or ``DAPT_DATA_DIR``); :func:`check_paths` verifies every one exists up front.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+RECIPES_DIR = Path(__file__).resolve().parent.parent / "pipelines" / "recipes"
+
+Variant = Literal["baseline", "dapt"]
+Metric = Literal["micro_f1", "macro_f1", "accuracy"]
+PositiveInt = Annotated[int, Field(gt=0)]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class _RecipeLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that also reads ``5e-4`` as a float (YAML 1.1 wants ``5.0e-4``; users write both)."""
+
+
+_RecipeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+class RecipeError(ValueError):
+    """A recipe is invalid: the message names the recipe file and the offending key or path."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class CorpusSource(_Strict):
+    """One source of unlabelled domain text."""
+
+    name: str
+    """Kept with every document through the pipeline (stats are counted per source)."""
+    path: str
+    """File, directory or glob, relative to the data root."""
+    glob: str = "**/*.txt"
+    """When ``path`` is a directory: which files under it to read."""
+    format: Literal["text", "jsonl"] = "text"
+    """``text``: one document per line; ``jsonl``: one JSON object per line with ``text_field``."""
+    text_field: str = "text"
+    max_documents: PositiveInt | None = None
+    """Read at most this many documents (for smoke tests); ``None`` reads everything."""
+
+
+class CorpusConfig(_Strict):
+    sources: list[CorpusSource] = Field(min_length=1)
+    min_chars: Annotated[int, Field(ge=0)] = 20
+    """Documents shorter than this after normalisation are dropped (counted as ``too_short``)."""
+    detokenize: bool = False
+    """Undo PTB-style spacing (``( SA )`` -> ``(SA)``) before tokenizing."""
+
+
+class PretrainConfig(_Strict):
+    """Continued masked-LM pretraining of the base model."""
+
+    objective: Literal["mlm"] = "mlm"
+    max_tokens: PositiveInt
+    """Token budget: training stops once this many tokens (block_size x sequences) have been seen."""
+    block_size: PositiveInt = 128
+    batch_size: PositiveInt = 32
+    learning_rate: Annotated[float, Field(gt=0)] = 5e-4
+    weight_decay: Annotated[float, Field(ge=0)] = 0.01
+    warmup_ratio: Probability = 0.06
+    mask_prob: Annotated[float, Field(gt=0, lt=1)] = 0.15
+    max_grad_norm: Annotated[float, Field(gt=0)] = 1.0
+    heldout_fraction: Annotated[float, Field(ge=0, lt=0.5)] = 0.01
+    """Fraction of packed blocks kept out of training to measure domain perplexity."""
+    seed: int = 0
+    log_every_steps: PositiveInt = 20
+    peak_flops: Annotated[float, Field(gt=0)] = 1.0e12
+    """Hardware peak in FLOP/s used for MFU (1e12 ~ a 2-core AVX2 CPU in fp32; ~989e12 for H100 bf16 dense)."""
+
+
+class TaskConfig(_Strict):
+    """A labelled downstream task: sequence classification."""
+
+    name: str
+    format: Literal["jsonl", "piboso"]
+    """``jsonl``: ``{"text": ..., "label": ...}`` per line; ``piboso``: ``###id`` + ``label<TAB>sentence``."""
+    train: str
+    dev: str
+    test: str
+    metric: Metric = "micro_f1"
+    text_field: str = "text"
+    label_field: str = "label"
+    max_examples: PositiveInt | None = None
+    """Use only the first N examples of each split (smoke tests)."""
+
+
+class FinetuneConfig(_Strict):
+    """Identical for every variant, so the comparison isolates the pretraining."""
+
+    learning_rate: Annotated[float, Field(ge=0)] = 1e-4
+    """0 is allowed on purpose: it is how the bag-of-words floor flag is exercised."""
+    epochs: PositiveInt = 3
+    batch_size: PositiveInt = 32
+    eval_batch_size: PositiveInt = 256
+    max_length: PositiveInt = 128
+    weight_decay: Annotated[float, Field(ge=0)] = 0.01
+    warmup_ratio: Probability = 0.1
+    max_grad_norm: Annotated[float, Field(gt=0)] = 1.0
+    dropout: Probability | None = None
+    """Override the model's hidden dropout; ``None`` keeps the checkpoint's value."""
+
+
+class Recipe(_Strict):
+    name: str
+    description: str = ""
+    base_model: str
+    """A named packaged model (``dapt models``) or a local Hugging Face folder."""
+    trust_remote_code: bool = False
+    """Never on unless a recipe opts in by name."""
+    seeds: list[int] = Field(min_length=1)
+    variants: list[Variant] = Field(min_length=1)
+    corpus: CorpusConfig
+    pretrain: PretrainConfig
+    tasks: list[TaskConfig] = Field(min_length=1)
+    finetune: FinetuneConfig = FinetuneConfig()
+    floors: bool = True
+    """Compute the majority-class and TF-IDF + logistic-regression reference rows for every task."""
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Recipe:
+        for kind, names in (
+            ("tasks", [t.name for t in self.tasks]),
+            ("corpus.sources", [s.name for s in self.corpus.sources]),
+            ("variants", list(self.variants)),
+            ("seeds", [str(s) for s in self.seeds]),
+        ):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"{kind}: duplicate names {dupes}")
+        if "baseline" not in self.variants:
+            raise ValueError("variants: must include 'baseline' (every variant is compared against it)")
+        return self
+
+    def config_hash(self) -> str:
+        """Content hash of the validated recipe (key order and YAML formatting do not matter)."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _format_loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "<root>"
+
+
+def resolve_recipe_path(name_or_path: str | os.PathLike) -> Path:
+    """A shipped recipe name (``dapt-biomed-tiny``) or a path to a YAML file."""
+    p = Path(name_or_path)
+    if p.suffix in {".yaml", ".yml"} or p.exists():
+        if not p.is_file():
+            raise RecipeError(f"recipe file not found: {p}")
+        return p
+    shipped = RECIPES_DIR / f"{name_or_path}.yaml"
+    if shipped.is_file():
+        return shipped
+    raise RecipeError(f"unknown recipe {str(name_or_path)!r}; shipped recipes: {', '.join(list_recipes())}")
+
+
+def list_recipes() -> list[str]:
+    return sorted(p.stem for p in RECIPES_DIR.glob("*.yaml"))
+
+
+def load_recipe(name_or_path: str | os.PathLike) -> Recipe:
+    """Load and validate a recipe.
+
+    Raises:
+        RecipeError: the file is missing, is not a YAML mapping, or a key is unknown, missing or of the wrong
+            type. The message names the file and every offending key path.
+    """
+    path = resolve_recipe_path(name_or_path)
+    try:
+        raw = yaml.load(path.read_text(), Loader=_RecipeLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as e:
+        raise RecipeError(f"{path}: not valid YAML: {e}") from e
+    if not isinstance(raw, dict):
+        raise RecipeError(f"{path}: a recipe must be a YAML mapping, got {type(raw).__name__}")
+    try:
+        return Recipe.model_validate(raw)
+    except ValidationError as e:
+        problems = [f"  {_format_loc(err['loc'])}: {err['msg']}" for err in e.errors()]
+        raise RecipeError(f"{path}: invalid recipe\n" + "\n".join(problems)) from None
+
+
+def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
+    """``--data-dir`` wins, then ``DAPT_DATA_DIR``, then ``../shared/data`` beside the checkout."""
+    if data_dir is None:
+        data_dir = os.environ.get("DAPT_DATA_DIR")
+    if data_dir is None:
+        data_dir = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+    root = Path(data_dir).expanduser().resolve()
+    if not root.is_dir():
+        raise RecipeError(f"data root not found: {root} (set --data-dir or DAPT_DATA_DIR)")
+    return root
+
+
+def source_files(source: CorpusSource, data_root: Path) -> list[Path]:
+    """The files a corpus source names, sorted so that ingestion is deterministic."""
+    base = data_root / source.path
+    if base.is_file():
+        return [base]
+    if base.is_dir():
+        return sorted(p for p in base.glob(source.glob) if p.is_file())
+    return sorted(Path(p) for p in glob.glob(str(base), recursive=True) if Path(p).is_file())
+
+
+def check_paths(recipe: Recipe, data_root: Path, recipe_file: str | os.PathLike = "<recipe>") -> None:
+    """Fail before any work starts if a file the recipe names is missing.
+
+    Raises:
+        RecipeError: naming each missing path with its key.
+    """
+    missing = []
+    for i, src in enumerate(recipe.corpus.sources):
+        if not source_files(src, data_root):
+            missing.append(f"  corpus.sources[{i}].path: no files match {data_root / src.path} ({src.glob})")
+    for i, task in enumerate(recipe.tasks):
+        for split in ("train", "dev", "test"):
+            p = data_root / getattr(task, split)
+            if not p.is_file():
+                missing.append(f"  tasks[{i}].{split}: file not found: {p}")
+    if missing:
+        raise RecipeError(f"{recipe_file}: missing data under {data_root}\n" + "\n".join(missing))

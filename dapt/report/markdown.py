@@ -1,0 +1,115 @@
+"""Render ``report.md`` from the results document: tables first, then the verdict, cost and provenance."""
+
+from __future__ import annotations
+
+from dapt.report.results import BELOW_FLOOR, REFERENCE_ROWS
+
+
+def _fmt(x: float | None, digits: int = 4) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def verdict_lines(results: dict) -> list[str]:
+    """One sentence per (task, variant vs baseline), never claiming a difference the CI does not support."""
+    lines = []
+    for task, rows in results["tasks"].items():
+        for variant, row in rows.items():
+            cmp = row.get("vs_baseline")
+            if cmp is None:
+                continue
+            lo, hi = cmp["ci95"]
+            metric = row["metric"]
+            if lo > 0:
+                what = f"improved {task} {metric} by {cmp['diff']:+.4f}"
+            elif hi < 0:
+                what = f"lowered {task} {metric} by {cmp['diff']:+.4f}"
+            else:
+                what = f"made no significant difference to {task} {metric} ({cmp['diff']:+.4f})"
+            line = f"- **{variant}** {what} (95% CI {lo:+.4f} to {hi:+.4f}, p = {cmp['p_value']:.3f})."
+            if row.get("below_floor") or rows.get("baseline", {}).get("below_floor"):
+                line += f" Caution: a variant is {BELOW_FLOOR}."
+            lines.append(line)
+    return lines or ["- Only the baseline was run: nothing to compare."]
+
+
+def render_report(results: dict) -> str:
+    out = [f"# dapt report: {results['recipe']}", ""]
+    out.append(f"Recipe `{results['recipe']}` (config hash `{results['config_hash']}`), seeds {results['seeds']}.")
+    if results.get("wall_seconds") is not None:
+        out.append(f"Wall time of the run: {results['wall_seconds'] / 60:.1f} min.")
+    out.append("")
+    out.append("## Verdict")
+    out.append("")
+    out += verdict_lines(results)
+    if results.get("flags"):
+        out.append("")
+        for f in results["flags"]:
+            out.append(f"- **Flag**: `{f['variant']}` on {f['task']} scores {f['mean']:.4f} <= {f['floor']} "
+                       f"{f['floor_score']:.4f}: {f['message']}.")
+    for task, rows in results["tasks"].items():
+        out += ["", f"## {task}", ""]
+        metric = next(iter(rows.values()))["metric"]
+        out.append(f"Test {metric}, mean ± std over seeds; difference vs baseline with a paired-bootstrap 95% CI.")
+        out.append("")
+        out.append("| variant | mean ± std | per seed | dev (per seed) | Δ vs baseline [95% CI] | p | note |")
+        out.append("|---|---|---|---|---|---|---|")
+        scored = {v: r for v, r in rows.items() if not r.get("reference")}
+        best = max(scored, key=lambda v: scored[v]["mean"]) if scored else None
+        for variant, r in rows.items():
+            if r.get("reference"):
+                out.append(f"| {variant} (reference) | {_fmt(r['mean'])} | - | {_fmt(r.get('dev'))} | - | - | floor |")
+                continue
+            cmp = r.get("vs_baseline")
+            delta = f"{cmp['diff']:+.4f} [{cmp['ci95'][0]:+.4f}, {cmp['ci95'][1]:+.4f}]" if cmp else "-"
+            p = f"{cmp['p_value']:.3f}" if cmp else "-"
+            notes = []
+            if variant == best:
+                notes.append("**best**")
+            if r.get("below_floor"):
+                notes.append("below tfidf-lr floor")
+            out.append(
+                f"| {variant} | {r['mean']:.4f} ± {r['std']:.4f} | {', '.join(_fmt(s) for s in r['scores'])} | "
+                f"{', '.join(_fmt(s) for s in r.get('dev_scores', []))} | {delta} | {p} | {' '.join(notes)} |"
+            )
+        labels = results.get("labels", {}).get(task)
+        if labels:
+            out.append("")
+            for split, info in labels["splits"].items():
+                if info["not_in_train"] or info["train_labels_absent"]:
+                    out.append(f"- {split}: labels not in train {info['not_in_train'] or 'none'} (kept, always "
+                               f"scored wrong); train labels absent {info['train_labels_absent'] or 'none'}.")
+    corpus = results.get("corpus")
+    if corpus:
+        d = corpus["documents"]
+        out += ["", "## Domain corpus", ""]
+        out.append(f"Documents read {d['read']:,}, kept {d['kept']:,}, dropped {d['dropped']}; "
+                   f"{corpus['content_tokens']:,} content tokens in {corpus['blocks']['total']:,} blocks of "
+                   f"{corpus['block_size']} ({corpus['blocks']['heldout']:,} held out); padding "
+                   f"{corpus['padding_fraction']:.4%}; {corpus['seconds']} s.")
+        for name, s in corpus["sources"].items():
+            out.append(f"- `{name}`: {s['files']} files, read {s['read']:,}, kept {s['kept']:,}, dropped {s['dropped']}")
+    pre = results.get("pretrain")
+    if pre:
+        out += ["", "## Continued pretraining (cost)", ""]
+        out.append(f"{pre['tokens_seen']:,} tokens (budget {pre['token_budget']:,}) in {pre['steps']} steps, "
+                   f"{pre['seconds'] / 60:.1f} min on {pre['device']} ({pre['torch_threads']} threads): "
+                   f"{pre['tokens_per_s']:,.0f} tokens/s, {pre['total_flops']:.3g} FLOPs, MFU {pre['mfu']:.1%} "
+                   f"of a {pre['peak_flops']:.3g} FLOP/s peak.")
+        out.append(f"Held-out domain MLM perplexity: {pre['heldout_ppl_before']:.1f} before, "
+                   f"{pre['heldout_ppl_after']:.1f} after.")
+    ft = results.get("finetune_cost")
+    if ft:
+        out += ["", "## Fine-tuning (cost)", ""]
+        out.append("| task | variant | train s per seed (mean) | best epoch per seed |")
+        out.append("|---|---|---|---|")
+        for task, variants in ft.items():
+            for variant, c in variants.items():
+                out.append(f"| {task} | {variant} | {c['train_seconds_mean']:.1f} | {c['best_epochs']} |")
+    prov = results.get("provenance")
+    if prov:
+        out += ["", "## Provenance", ""]
+        for k, v in prov.items():
+            out.append(f"- {k}: `{v}`")
+    out.append("")
+    out.append(f"Reference rows ({', '.join(REFERENCE_ROWS)}) are computed by dapt on the same test split.")
+    return "\n".join(out) + "\n"

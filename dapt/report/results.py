@@ -1,0 +1,69 @@
+"""Assemble ``results.json``.
+
+Contract (keys other tools rely on; more are welcome)::
+
+    {"recipe": "...", "tasks": {"<task>": {"<variant>": {"metric": "micro_f1", "scores": [<one per seed>],
+      "mean": <float>, "std": <float>}}}}
+
+Besides the variants, each task carries the reference rows ``majority`` and ``tfidf-lr`` (``"reference": true``),
+and each variant other than the baseline a ``vs_baseline`` paired-bootstrap comparison.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FLOOR_ROW = "tfidf-lr"
+REFERENCE_ROWS = ("majority", "tfidf-lr")
+BELOW_FLOOR = "below the bag-of-words floor: the comparison is not informative"
+
+
+def _mean_std(scores: list[float]) -> tuple[float, float]:
+    arr = np.asarray(scores, dtype=float)
+    # Sample std (ddof=1) across seeds: the spread a rerun with new seeds would show; 0 for a single seed.
+    return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0
+
+
+def build_results(
+    recipe_name: str,
+    config_hash: str,
+    seeds: list[int],
+    test_scores: dict,
+    dev_scores: dict,
+    comparisons: dict,
+    floors: dict,
+    extra: dict | None = None,
+) -> dict:
+    """Combine per-seed test scores, dev scores, bootstrap comparisons and floors into the results document.
+
+    Args:
+        test_scores: ``{task: {variant: {"metric", "scores"}}}`` from the evaluation stage.
+        dev_scores: ``{task: {variant: [dev score per seed]}}``.
+        comparisons: ``{task: {variant: paired_bootstrap(...) result}}`` for non-baseline variants.
+        floors: ``{task: compute_floors(...) result}`` (may be empty when the recipe turns floors off).
+    """
+    tasks: dict = {}
+    flags: list[dict] = []
+    for task, variants in test_scores.items():
+        rows: dict = {}
+        floor = floors.get(task, {}).get(FLOOR_ROW)
+        for variant, entry in variants.items():
+            mean, std = _mean_std(entry["scores"])
+            row = {"metric": entry["metric"], "scores": entry["scores"], "mean": mean, "std": std, "seeds": seeds,
+                   "dev_scores": dev_scores.get(task, {}).get(variant, [])}
+            if variant in comparisons.get(task, {}):
+                row["vs_baseline"] = comparisons[task][variant]
+            if floor is not None:
+                row["below_floor"] = bool(mean <= floor["test"])
+                if row["below_floor"]:
+                    flags.append({"task": task, "variant": variant, "mean": mean, "floor": FLOOR_ROW,
+                                  "floor_score": floor["test"], "message": BELOW_FLOOR})
+            rows[variant] = row
+        for ref in REFERENCE_ROWS:
+            if ref in floors.get(task, {}):
+                f = floors[task][ref]
+                rows[ref] = {"metric": f["metric"], "scores": [f["test"]], "mean": f["test"], "std": 0.0,
+                             "reference": True, "dev": f.get("dev")}
+        tasks[task] = rows
+    return {"recipe": recipe_name, "config_hash": config_hash, "seeds": seeds, "tasks": tasks, "flags": flags,
+            **(extra or {})}

@@ -1,0 +1,1 @@
+"""Prefect wiring over the dapt library: flows, recipes (recipes/*.yaml) and deployment definitions."""

@@ -1,0 +1,22 @@
+import numpy as np
+
+from dapt.evaluation.bootstrap import paired_bootstrap
+
+
+def test_identical_predictions_no_difference():
+    rng = np.random.default_rng(0)
+    gold = rng.integers(0, 5, 300)
+    preds = [np.where(rng.random(300) < 0.7, gold, 0) for _ in range(3)]
+    out = paired_bootstrap("micro_f1", gold, preds, preds, n_resamples=200)
+    assert out["diff"] == 0 and out["ci95"] == [0.0, 0.0] and out["p_value"] == 1.0
+
+
+def test_clear_gain_is_significant_and_clear_loss_negative():
+    rng = np.random.default_rng(1)
+    gold = rng.integers(0, 5, 500)
+    good = [np.where(rng.random(500) < 0.9, gold, (gold + 1) % 5) for _ in range(3)]
+    bad = [np.where(rng.random(500) < 0.6, gold, (gold + 1) % 5) for _ in range(3)]
+    up = paired_bootstrap("micro_f1", gold, good, bad, n_resamples=300)
+    assert up["ci95"][0] > 0.2 and up["p_value"] < 0.01
+    down = paired_bootstrap("micro_f1", gold, bad, good, n_resamples=300)
+    assert down["ci95"][1] < 0 and down["diff"] < 0

@@ -1,0 +1,30 @@
+import subprocess
+import sys
+
+from dapt.cli import main
+
+
+def test_recipes_lists_shipped(capsys):
+    assert main(["recipes"]) == 0
+    out = capsys.readouterr().out
+    assert "dapt-biomed-tiny" in out and "smoke" in out
+
+
+def test_bad_recipe_fails_before_work_with_key_and_file(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nbase_model: splade-tiny\nseedz: [0]\n")
+    assert main(["ingest", str(bad), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "seedz" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_missing_data_dir(tmp_path, capsys):
+    assert main(["ingest", "smoke", "--data-dir", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2
+    assert "data root not found" in capsys.readouterr().err
+
+
+def test_help_everywhere():
+    for cmd in ([], ["run"], ["ingest"], ["finetune"], ["sweep"]):
+        r = subprocess.run([sys.executable, "-m", "dapt.cli", *cmd, "--help"], capture_output=True, text=True)
+        assert r.returncode == 0 and "usage: dapt" in r.stdout

@@ -1,0 +1,51 @@
+"""Stages run without Prefect on a run directory; a broken fine-tuning setting is flagged against the floor."""
+
+import json
+
+import pytest
+
+from dapt.pipeline import Run
+
+LR0 = """
+name: lr0
+base_model: splade-tiny
+seeds: [0]
+variants: [baseline]
+corpus:
+  sources:
+    - {name: c, path: biomed_unlabelled/pubmedqa/abstracts.txt, max_documents: 10}
+pretrain: {max_tokens: 1000}
+tasks:
+  - {name: chemprot, format: jsonl, train: chemprot/train.txt, dev: chemprot/dev.txt, test: chemprot/test.txt,
+     max_examples: 300}
+finetune: {learning_rate: 0.0, epochs: 1, max_length: 64}
+"""
+
+
+def test_learning_rate_zero_is_flagged_below_floor(tmp_path, data_root):
+    recipe = tmp_path / "lr0.yaml"
+    recipe.write_text(LR0)
+    run = Run.open(recipe, data_dir=str(data_root), out=str(tmp_path / "run"))
+    assert run.pretrain() is None  # no dapt variant: nothing to pretrain
+    run.floors("chemprot")
+    run.finetune("chemprot", "baseline", 0, progress=False)
+    run.evaluate()
+    results = run.report()
+    assert results["tasks"]["chemprot"]["baseline"]["below_floor"] is True
+    assert results["flags"] and "bag-of-words floor" in results["flags"][0]["message"]
+    assert "below tfidf-lr floor" in (tmp_path / "run" / "report.md").read_text()
+    # A rerun skips completed stages (same recipe hash).
+    info = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert info["stages"]["finetune/chemprot/baseline/seed0"]["status"] == "done"
+
+
+def test_stage_order_errors_are_clear(tmp_path, data_root):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(LR0.replace("variants: [baseline]", "variants: [baseline, dapt]"))
+    run = Run.open(recipe, data_dir=str(data_root), out=str(tmp_path / "run"))
+    with pytest.raises(FileNotFoundError, match="dapt ingest"):
+        run.pretrain()
+    with pytest.raises(FileNotFoundError, match="dapt pretrain"):
+        run.finetune("chemprot", "dapt", 0)
+    with pytest.raises(FileNotFoundError, match="dapt finetune"):
+        run.evaluate()

@@ -1,0 +1,116 @@
+from pathlib import Path
+
+import pytest
+
+from dapt.recipe import Recipe, RecipeError, check_paths, list_recipes, load_recipe
+
+MINIMAL = """
+name: t
+base_model: splade-tiny
+seeds: [0]
+variants: [baseline, dapt]
+corpus:
+  sources:
+    - {name: c, path: biomed_unlabelled/pubmedqa/abstracts.txt}
+pretrain:
+  max_tokens: 1000
+  learning_rate: 5e-4
+tasks:
+  - {name: chemprot, format: jsonl, train: chemprot/train.txt, dev: chemprot/dev.txt, test: chemprot/test.txt}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "r.yaml"
+    p.write_text(text)
+    return p
+
+
+@pytest.mark.parametrize("name", list_recipes())
+def test_every_shipped_recipe_loads_and_its_data_exists(name, data_root):
+    r = load_recipe(name)
+    check_paths(r, data_root, name)
+    assert "baseline" in r.variants
+
+
+def test_shipped_recipes_include_the_required_ones():
+    assert {"dapt-biomed", "dapt-biomed-tiny", "smoke"} <= set(list_recipes())
+    tiny = load_recipe("dapt-biomed-tiny")
+    assert len(tiny.seeds) == 3 and tiny.base_model == "splade-tiny"
+    assert load_recipe("dapt-biomed").base_model == "all-minilm-l6-v2"
+
+
+def test_minimal_recipe_and_scientific_notation(tmp_path):
+    r = load_recipe(write(tmp_path, MINIMAL))
+    assert r.pretrain.learning_rate == 5e-4  # YAML 1.1 would read "5e-4" as a string
+    assert r.finetune.epochs == 3  # defaults fill in
+
+
+def test_unknown_key_names_key_and_file(tmp_path):
+    p = write(tmp_path, MINIMAL.replace("  max_tokens: 1000", "  max_tokens: 1000\n  max_tokenz: 5"))
+    with pytest.raises(RecipeError) as e:
+        load_recipe(p)
+    assert str(p) in str(e.value) and "pretrain.max_tokenz" in str(e.value)
+
+
+def test_wrong_type_names_key(tmp_path):
+    p = write(tmp_path, MINIMAL.replace("seeds: [0]", "seeds: [zero]"))
+    with pytest.raises(RecipeError, match=r"seeds\[0\]"):
+        load_recipe(p)
+
+
+def test_strict_types_do_not_coerce_strings(tmp_path):
+    p = write(tmp_path, MINIMAL.replace("max_tokens: 1000", "max_tokens: '1000'"))
+    with pytest.raises(RecipeError, match="pretrain.max_tokens"):
+        load_recipe(p)
+
+
+def test_missing_required_key(tmp_path):
+    p = write(tmp_path, MINIMAL.replace("base_model: splade-tiny\n", ""))
+    with pytest.raises(RecipeError, match="base_model"):
+        load_recipe(p)
+
+
+def test_unknown_variant_and_missing_baseline(tmp_path):
+    with pytest.raises(RecipeError, match="variants"):
+        load_recipe(write(tmp_path, MINIMAL.replace("[baseline, dapt]", "[baseline, magic]")))
+    with pytest.raises(RecipeError, match="baseline"):
+        load_recipe(write(tmp_path, MINIMAL.replace("[baseline, dapt]", "[dapt]")))
+
+
+def test_duplicate_task_names(tmp_path):
+    task = "  - {name: chemprot, format: jsonl, train: chemprot/train.txt, dev: chemprot/dev.txt, test: chemprot/test.txt}"
+    with pytest.raises(RecipeError, match="duplicate"):
+        load_recipe(write(tmp_path, MINIMAL + task + "\n"))
+
+
+def test_not_a_mapping_and_bad_yaml(tmp_path):
+    with pytest.raises(RecipeError, match="mapping"):
+        load_recipe(write(tmp_path, "- a\n- b\n"))
+    with pytest.raises(RecipeError, match="YAML"):
+        load_recipe(write(tmp_path, "a: [1, 2\n"))
+
+
+def test_yaml_objects_are_not_constructed(tmp_path):
+    # A safe loader refuses Python object tags instead of running them.
+    with pytest.raises(RecipeError):
+        load_recipe(write(tmp_path, "name: !!python/object/apply:os.system ['true']\n"))
+
+
+def test_missing_data_file_names_key(tmp_path, data_root):
+    r = load_recipe(write(tmp_path, MINIMAL.replace("chemprot/dev.txt", "chemprot/nope.txt")))
+    with pytest.raises(RecipeError, match=r"tasks\[0\]\.dev: file not found"):
+        check_paths(r, data_root, "r.yaml")
+
+
+def test_unknown_recipe_name_lists_shipped():
+    with pytest.raises(RecipeError, match="dapt-biomed-tiny"):
+        load_recipe("no-such-recipe")
+
+
+def test_config_hash_ignores_formatting(tmp_path):
+    a = load_recipe(write(tmp_path, MINIMAL))
+    b = Recipe.model_validate(a.model_dump())
+    assert a.config_hash() == b.config_hash()
+    c = a.model_copy(update={"seeds": [1]})
+    assert c.config_hash() != a.config_hash()
