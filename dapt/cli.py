@@ -16,13 +16,20 @@ from dapt.recipe import RecipeError
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("recipe", help="a shipped recipe name (see `dapt recipes`) or a path to a recipe YAML file")
-    p.add_argument("--data-dir", default=None,
-                   help="data root laid out like ../shared/data (default: $DAPT_DATA_DIR, else ../shared/data)")
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        help="data root laid out like ../shared/data (default: $DAPT_DATA_DIR, else ../shared/data)",
+    )
     p.add_argument("--out", default=None, help="run directory (default: runs/<recipe name>)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dapt", description="dapt: domain-adaptive pretraining pipeline. `dapt run RECIPE` runs the whole chain as the Prefect flow `dapt-pipeline`; the stage commands run one stage on a run directory.")
+    parser = argparse.ArgumentParser(
+        prog="dapt",
+        description="dapt: domain-adaptive pretraining pipeline. `dapt run RECIPE` runs the whole chain as the "
+        "Prefect flow `dapt-pipeline`; the stage commands run one stage on a run directory.",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="run the full chain as the Prefect flow `dapt-pipeline`")
@@ -48,8 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p = sub.add_parser("sweep", help="dev-only sweep of fine-tuning settings on the base model")
     _common(p)
-    p.add_argument("--grid", action="append", required=True, metavar="KEY=V1,V2",
-                   help="a finetune setting and its values, e.g. learning_rate=3e-4,1e-3 (repeatable)")
+    p.add_argument(
+        "--grid",
+        action="append",
+        required=True,
+        metavar="KEY=V1,V2",
+        help="a finetune setting and its values, e.g. learning_rate=3e-4,1e-3 (repeatable)",
+    )
+    p.add_argument("--task", action="append", help="only this task (repeatable; default: all)")
     return parser
 
 
@@ -114,13 +127,17 @@ def _dispatch(args) -> int:
                 print(f"{t}: majority {f['majority']['test']:.4f}, tfidf-lr {f['tfidf-lr']['test']:.4f}")
     elif args.command == "finetune":
         for task, variant, seed in run.finetune_jobs():
-            if (args.task and task not in args.task) or (args.variant and variant not in args.variant) or (
-                args.seed and seed not in args.seed
+            if (
+                (args.task and task not in args.task)
+                or (args.variant and variant not in args.variant)
+                or (args.seed and seed not in args.seed)
             ):
                 continue
             s = run.finetune(task, variant, seed)
-            print(f"{task} {variant} seed {seed}: dev {s['metric']} {s['dev_' + s['metric']]:.4f} "
-                  f"(epoch {s['best_epoch']}, {s['train_seconds']} s)")
+            print(
+                f"{task} {variant} seed {seed}: dev {s['metric']} {s['dev_' + s['metric']]:.4f} "
+                f"(epoch {s['best_epoch']}, {s['train_seconds']} s)"
+            )
     elif args.command == "evaluate":
         ev = run.evaluate()
         print(json.dumps(ev["test"], indent=2))
@@ -131,7 +148,7 @@ def _dispatch(args) -> int:
     elif args.command == "sweep":
         from dapt.finetune.sweep import parse_grid, run_sweep
 
-        run_sweep(run.recipe, parse_grid(args.grid), run.data_root, run.out_dir / "sweep")
+        run_sweep(run.recipe, parse_grid(args.grid), run.data_root, run.out_dir / "sweep", tasks=args.task)
         print(f"sweep table: {run.out_dir / 'sweep' / 'sweep.md'}")
     return 0
 

@@ -34,7 +34,8 @@ def compute_floors(task: TaskConfig, data_root: Path, out_dir: Path | None = Non
     splits = {s: load_split(task, s, data_root).examples for s in ("train", "dev", "test")}
     space = LabelSpace.from_train([e.label for e in splits["train"]])
     y = {s: [space.encode(e.label) for e in ex] for s, ex in splits.items()}
-    text = {s: [e.text for e in ex] for s, ex in splits.items()}
+    # The same input the fine-tuned models get: the text, plus its context where the task gives one.
+    text = {s: [f"{e.text} {e.context}".strip() for e in ex] for s, ex in splits.items()}
 
     majority_label = Counter(y["train"]).most_common(1)[0][0]
     majority = {

@@ -42,10 +42,7 @@ def resolve_model(name_or_path: str) -> Path:
     Raises:
         ModelNotFoundError: neither a known name nor a folder with a ``config.json``.
     """
-    if name_or_path in NAMED_MODELS:
-        path = NAMED_MODELS[name_or_path]()
-    else:
-        path = Path(name_or_path).expanduser()
+    path = NAMED_MODELS[name_or_path]() if name_or_path in NAMED_MODELS else Path(name_or_path).expanduser()
     if not (path / "config.json").is_file():
         raise ModelNotFoundError(
             f"base model {name_or_path!r}: no config.json in {path}; "

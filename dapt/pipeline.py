@@ -60,12 +60,19 @@ class Run:
     # ---- bookkeeping -------------------------------------------------------------------------------------------
     def _write_run_json(self) -> None:
         (self.out_dir / "recipe.yaml").write_text(
-            f"# validated copy of {self.recipe_file}\n" + yaml.safe_dump(self.recipe.model_dump(mode="json"), sort_keys=False)
+            f"# validated copy of {self.recipe_file}\n"
+            + yaml.safe_dump(self.recipe.model_dump(mode="json"), sort_keys=False)
         )
         info = self.run_info()
-        info.update({"recipe": self.recipe.name, "recipe_file": str(self.recipe_file),
-                     "config_hash": self.recipe.config_hash(), "data_root": str(self.data_root),
-                     "provenance": provenance()})
+        info.update(
+            {
+                "recipe": self.recipe.name,
+                "recipe_file": str(self.recipe_file),
+                "config_hash": self.recipe.config_hash(),
+                "data_root": str(self.data_root),
+                "provenance": provenance(),
+            }
+        )
         self._save_run_info(info)
 
     def run_info(self) -> dict:
@@ -83,8 +90,12 @@ class Run:
 
     def _mark(self, key: str, seconds: float, **extra) -> None:
         info = self.run_info()
-        info["stages"][key] = {"status": "done", "config_hash": self.recipe.config_hash(),
-                               "seconds": round(seconds, 2), **extra}
+        info["stages"][key] = {
+            "status": "done",
+            "config_hash": self.recipe.config_hash(),
+            "seconds": round(seconds, 2),
+            **extra,
+        }
         self._save_run_info(info)
 
     # ---- paths -------------------------------------------------------------------------------------------------
@@ -128,11 +139,20 @@ class Run:
         from dapt.models import resolve_model
 
         t0 = time.perf_counter()
-        tok = AutoTokenizer.from_pretrained(resolve_model(self.recipe.base_model),
-                                            trust_remote_code=self.recipe.trust_remote_code)
-        res = run_ingest(self.recipe.corpus, self.data_root, self.corpus_dir, tok, self.recipe.pretrain.block_size,
-                         self.recipe.pretrain.heldout_fraction, seed=self.recipe.pretrain.seed, progress=progress,
-                         name=f"{self.recipe.name} domain corpus")
+        tok = AutoTokenizer.from_pretrained(
+            resolve_model(self.recipe.base_model), trust_remote_code=self.recipe.trust_remote_code
+        )
+        res = run_ingest(
+            self.recipe.corpus,
+            self.data_root,
+            self.corpus_dir,
+            tok,
+            self.recipe.pretrain.block_size,
+            self.recipe.pretrain.heldout_fraction,
+            seed=self.recipe.pretrain.seed,
+            progress=progress,
+            name=f"{self.recipe.name} domain corpus",
+        )
         self._mark("ingest", time.perf_counter() - t0)
         return res.stats
 
@@ -149,8 +169,14 @@ class Run:
         from dapt.pretrain import run_pretrain
 
         t0 = time.perf_counter()
-        res = run_pretrain(self.recipe.pretrain, resolve_model(self.recipe.base_model), self.corpus_dir / "dataset",
-                           self.pretrain_dir, trust_remote_code=self.recipe.trust_remote_code, progress=progress)
+        res = run_pretrain(
+            self.recipe.pretrain,
+            resolve_model(self.recipe.base_model),
+            self.corpus_dir / "dataset",
+            self.pretrain_dir,
+            trust_remote_code=self.recipe.trust_remote_code,
+            progress=progress,
+        )
         self._mark("pretrain", time.perf_counter() - t0)
         return res.summary
 
@@ -179,8 +205,16 @@ class Run:
         from dapt.finetune import run_finetune
 
         t0 = time.perf_counter()
-        res = run_finetune(self.task(task_name), model_dir, self.recipe.finetune, seed, self.data_root, out,
-                           trust_remote_code=self.recipe.trust_remote_code, progress=progress)
+        res = run_finetune(
+            self.task(task_name),
+            model_dir,
+            self.recipe.finetune,
+            seed,
+            self.data_root,
+            out,
+            trust_remote_code=self.recipe.trust_remote_code,
+            progress=progress,
+        )
         self._mark(key, time.perf_counter() - t0)
         return res.summary
 
@@ -192,8 +226,10 @@ class Run:
         t0 = time.perf_counter()
         evaluation: dict = {"test": {}, "comparisons": {}}
         for task in self.recipe.tasks:
-            files = {v: [self.finetune_dir(task.name, v, s) / "predictions_test.jsonl" for s in self.recipe.seeds]
-                     for v in self.recipe.variants}
+            files = {
+                v: [self.finetune_dir(task.name, v, s) / "predictions_test.jsonl" for s in self.recipe.seeds]
+                for v in self.recipe.variants
+            }
             missing = [str(f) for fs in files.values() for f in fs if not f.is_file()]
             if missing:
                 raise FileNotFoundError(f"evaluate: missing predictions (run `dapt finetune` first): {missing[:3]}")
@@ -202,7 +238,8 @@ class Run:
             gold = np.asarray(read_predictions(files["baseline"][0])[1])
             evaluation["comparisons"][task.name] = {
                 v: paired_bootstrap(task.metric, gold, preds[v], preds["baseline"])
-                for v in self.recipe.variants if v != "baseline"
+                for v in self.recipe.variants
+                if v != "baseline"
             }
         (self.out_dir / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
         self._mark("evaluate", time.perf_counter() - t0)
@@ -219,11 +256,15 @@ class Run:
         for task in self.recipe.tasks:
             dev[task.name], cost[task.name] = {}, {}
             for v in self.recipe.variants:
-                sums = [json.loads((self.finetune_dir(task.name, v, s) / "summary.json").read_text())
-                        for s in self.recipe.seeds]
+                sums = [
+                    json.loads((self.finetune_dir(task.name, v, s) / "summary.json").read_text())
+                    for s in self.recipe.seeds
+                ]
                 dev[task.name][v] = [s[f"dev_{task.metric}"] for s in sums]
-                cost[task.name][v] = {"train_seconds_mean": float(np.mean([s["train_seconds"] for s in sums])),
-                                      "best_epochs": [s["best_epoch"] for s in sums]}
+                cost[task.name][v] = {
+                    "train_seconds_mean": float(np.mean([s["train_seconds"] for s in sums])),
+                    "best_epochs": [s["best_epoch"] for s in sums],
+                }
                 labels[task.name] = sums[0]["labels"]
         floors = {}
         for task in self.recipe.tasks:
@@ -238,11 +279,22 @@ class Run:
             "labels": labels,
             "floors": floors,
             "wall_seconds": sum(s.get("seconds", 0) for s in info["stages"].values()),
-            "provenance": {**info.get("provenance", {}), "recipe_file": info.get("recipe_file"),
-                           "data_root": info.get("data_root")},
+            "provenance": {
+                **info.get("provenance", {}),
+                "recipe_file": info.get("recipe_file"),
+                "data_root": info.get("data_root"),
+            },
         }
-        results = build_results(self.recipe.name, self.recipe.config_hash(), list(self.recipe.seeds),
-                                evaluation["test"], dev, evaluation["comparisons"], floors, extra)
+        results = build_results(
+            self.recipe.name,
+            self.recipe.config_hash(),
+            list(self.recipe.seeds),
+            evaluation["test"],
+            dev,
+            evaluation["comparisons"],
+            floors,
+            extra,
+        )
         (self.out_dir / "results.json").write_text(json.dumps(results, indent=2))
         (self.out_dir / "report.md").write_text(render_report(results))
         return results
@@ -256,15 +308,37 @@ def provenance() -> dict:
     import importlib.metadata as md
 
     versions = {}
-    for pkg in ("dapt", "torch", "transformers", "datasets", "tokenizers", "evaluate", "prefect", "scikit-learn"):
+    for pkg in (
+        "dapt",
+        "torch",
+        "transformers",
+        "datasets",
+        "tokenizers",
+        "evaluate",
+        "prefect",
+        "scikit-learn",
+    ):
         try:
             versions[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
             versions[pkg] = None
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
-                                text=True, timeout=5).stdout.strip() or None
+        commit = (
+            subprocess.run(
+                ["git", "rev-parse", "HEAD"],
+                cwd=Path(__file__).parent,
+                capture_output=True,
+                text=True,
+                timeout=5,
+            ).stdout.strip()
+            or None
+        )
     except (OSError, subprocess.SubprocessError):
         commit = None
-    return {"git_commit": commit, "python": platform.python_version(), "machine": platform.machine(),
-            "cpu_count": os.cpu_count(), **{f"version_{k}": v for k, v in versions.items()}}
+    return {
+        "git_commit": commit,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        **{f"version_{k}": v for k, v in versions.items()},
+    }

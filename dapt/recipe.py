@@ -105,6 +105,15 @@ class TaskConfig(_Strict):
     label_field: str = "label"
     max_examples: PositiveInt | None = None
     """Use only the first N examples of each split (smoke tests)."""
+    context_sentences: Annotated[int, Field(ge=0)] = 0
+    """``piboso`` only: pass the k sentences before and after (and the position in the abstract) as a second
+    segment. The floors see the same context."""
+
+    @model_validator(mode="after")
+    def _context_needs_abstracts(self) -> TaskConfig:
+        if self.context_sentences and self.format != "piboso":
+            raise ValueError("context_sentences: only the piboso format has abstracts to take context from")
+        return self
 
 
 class FinetuneConfig(_Strict):
@@ -193,7 +202,7 @@ def load_recipe(name_or_path: str | os.PathLike) -> Recipe:
     """
     path = resolve_recipe_path(name_or_path)
     try:
-        raw = yaml.load(path.read_text(), Loader=_RecipeLoader)  # noqa: S506 - a SafeLoader subclass
+        raw = yaml.load(path.read_text(), Loader=_RecipeLoader)
     except yaml.YAMLError as e:
         raise RecipeError(f"{path}: not valid YAML: {e}") from e
     if not isinstance(raw, dict):

@@ -13,8 +13,8 @@ from pipelines.prefect_env import configure_prefect_env
 configure_prefect_env()
 
 from prefect import flow, get_run_logger, task  # noqa: E402
-from prefect.cache_policies import NONE  # noqa: E402
 from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
+from prefect.cache_policies import NONE  # noqa: E402
 
 from dapt.pipeline import Run  # noqa: E402
 
@@ -65,10 +65,16 @@ def dapt_pipeline(recipe: str, data_dir: str | None = None, out: str | None = No
         finetune(run, task_name, variant, seed)
     evaluate(run)
     results = report(run)
-    create_markdown_artifact(key=_artifact_key(run.recipe.name, "report"),
-                             markdown=(run.out_dir / "report.md").read_text(), description="dapt report")
-    create_table_artifact(key=_artifact_key(run.recipe.name, "results"), table=_table_rows(results),
-                          description="test scores per task and variant")
+    create_markdown_artifact(
+        key=_artifact_key(run.recipe.name, "report"),
+        markdown=(run.out_dir / "report.md").read_text(),
+        description="dapt report",
+    )
+    create_table_artifact(
+        key=_artifact_key(run.recipe.name, "results"),
+        table=_table_rows(results),
+        description="test scores per task and variant",
+    )
     return {"out_dir": str(run.out_dir), "results": results}
 
 
@@ -81,6 +87,14 @@ def _table_rows(results: dict) -> list[dict]:
     rows = []
     for task_name, variants in results["tasks"].items():
         for variant, r in variants.items():
-            rows.append({"task": task_name, "variant": variant, "metric": r["metric"], "mean": round(r["mean"], 4),
-                         "std": round(r["std"], 4), "below_floor": r.get("below_floor", False)})
+            rows.append(
+                {
+                    "task": task_name,
+                    "variant": variant,
+                    "metric": r["metric"],
+                    "mean": round(r["mean"], 4),
+                    "std": round(r["std"], 4),
+                    "below_floor": r.get("below_floor", False),
+                }
+            )
     return rows

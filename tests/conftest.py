@@ -38,8 +38,14 @@ def tiny_mlm_dir(tmp_path_factory, splade_dir) -> Path:
 
     torch.manual_seed(0)
     tok = AutoTokenizer.from_pretrained(splade_dir)
-    cfg = BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                     intermediate_size=64, max_position_embeddings=128)
+    cfg = BertConfig(
+        vocab_size=len(tok),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
     out = tmp_path_factory.mktemp("tiny_mlm")
     BertForMaskedLM(cfg).save_pretrained(out)
     tok.save_pretrained(out)

@@ -7,8 +7,11 @@ from dapt.recipe import TaskConfig
 def test_floors_on_a_task_bag_of_words_solves(tmp_path):
     root = tmp_path / "d"
     root.mkdir()
-    rows = [{"text": f"the {w} sample number {i}", "label": lab}
-            for i in range(40) for w, lab in (("kinase", "K"), ("receptor", "R"), ("kinase", "K"))]
+    rows = [
+        {"text": f"the {w} sample number {i}", "label": lab}
+        for i in range(40)
+        for w, lab in (("kinase", "K"), ("receptor", "R"), ("kinase", "K"))
+    ]
     for split in ("train", "dev", "test"):
         (root / f"{split}.txt").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     task = TaskConfig(name="toy", format="jsonl", train="train.txt", dev="dev.txt", test="test.txt")

@@ -61,7 +61,7 @@ def test_wrong_type_names_key(tmp_path):
 
 def test_strict_types_do_not_coerce_strings(tmp_path):
     p = write(tmp_path, MINIMAL.replace("max_tokens: 1000", "max_tokens: '1000'"))
-    with pytest.raises(RecipeError, match="pretrain.max_tokens"):
+    with pytest.raises(RecipeError, match=r"pretrain\.max_tokens"):
         load_recipe(p)
 
 
@@ -79,7 +79,9 @@ def test_unknown_variant_and_missing_baseline(tmp_path):
 
 
 def test_duplicate_task_names(tmp_path):
-    task = "  - {name: chemprot, format: jsonl, train: chemprot/train.txt, dev: chemprot/dev.txt, test: chemprot/test.txt}"
+    task = (
+        "  - {name: chemprot, format: jsonl, train: chemprot/train.txt, dev: chemprot/dev.txt, test: chemprot/test.txt}"
+    )
     with pytest.raises(RecipeError, match="duplicate"):
         load_recipe(write(tmp_path, MINIMAL + task + "\n"))
 

@@ -8,12 +8,22 @@ from pathlib import Path
 
 
 def test_dapt_run_smoke(tmp_path, data_root):
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "HF_HUB_OFFLINE": "1",
-           "HF_DATASETS_OFFLINE": "1", "HF_EVALUATE_OFFLINE": "1"}
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "HF_EVALUATE_OFFLINE": "1",
+    }
     env.pop("PREFECT_API_URL", None)
     out = tmp_path / "run"
-    r = subprocess.run([sys.executable, "-m", "dapt.cli", "run", "smoke", "--data-dir", str(data_root), "--out", str(out)],
-                       capture_output=True, text=True, env=env, timeout=600)
+    r = subprocess.run(
+        [sys.executable, "-m", "dapt.cli", "run", "smoke", "--data-dir", str(data_root), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert "Finished in state Completed" in r.stderr + r.stdout
 

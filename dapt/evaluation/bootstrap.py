@@ -40,4 +40,9 @@ def paired_bootstrap(
         diffs[b] = mean_score(preds_variant, idx) - mean_score(preds_baseline, idx)
     lo, hi = np.percentile(diffs, [2.5, 97.5])
     p = 2 * min(float(np.mean(diffs <= 0)), float(np.mean(diffs >= 0)))
-    return {"diff": observed, "ci95": [float(lo), float(hi)], "p_value": min(1.0, p), "n_resamples": n_resamples}
+    return {
+        "diff": observed,
+        "ci95": [float(lo), float(hi)],
+        "p_value": min(1.0, p),
+        "n_resamples": n_resamples,
+    }

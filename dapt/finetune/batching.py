@@ -28,17 +28,27 @@ def sorted_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
     return [order[k : k + batch_size] for k in range(0, len(order), batch_size)]
 
 
-def pad_batch(seqs: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+def pad_batch(
+    seqs: list[list[int]], pad_id: int, type_seqs: list[list[int]] | None = None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """Right-pad to the longest sequence; returns ids, attention mask and (if given) token type ids."""
     width = max(len(s) for s in seqs)
     ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
     attn = torch.zeros((len(seqs), width), dtype=torch.long)
+    types = torch.zeros((len(seqs), width), dtype=torch.long) if type_seqs is not None else None
     for i, s in enumerate(seqs):
         ids[i, : len(s)] = torch.tensor(s, dtype=torch.long)
         attn[i, : len(s)] = 1
-    return ids, attn
+        if types is not None:
+            types[i, : len(s)] = torch.tensor(type_seqs[i], dtype=torch.long)
+    return ids, attn, types
 
 
-def iterate(seqs: list[list[int]], batches: list[list[int]], pad_id: int) -> Iterator[tuple[list[int], torch.Tensor, torch.Tensor]]:
+def iterate(
+    seqs: list[list[int]], batches: list[list[int]], pad_id: int, type_seqs: list[list[int]] | None = None
+) -> Iterator[tuple[list[int], torch.Tensor, torch.Tensor, torch.Tensor | None]]:
     for b in batches:
-        ids, attn = pad_batch([seqs[j] for j in b], pad_id)
-        yield b, ids, attn
+        ids, attn, types = pad_batch(
+            [seqs[j] for j in b], pad_id, [type_seqs[j] for j in b] if type_seqs is not None else None
+        )
+        yield b, ids, attn, types

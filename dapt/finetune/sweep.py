@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from dapt.finetune.train import run_finetune
+from dapt.floors import compute_floors
 from dapt.models import resolve_model
 from dapt.recipe import Recipe
 
@@ -22,11 +23,20 @@ def parse_grid(items: list[str]) -> dict[str, list]:
         key, sep, values = item.partition("=")
         if not sep:
             raise ValueError(f"--grid {item!r}: expected KEY=V1,V2,...")
-        grid[key.strip()] = [json.loads(v) if v.strip()[0].isdigit() or v.strip()[0] == "-" else v for v in values.split(",")]
+        grid[key.strip()] = [
+            json.loads(v) if v.strip()[0].isdigit() or v.strip()[0] == "-" else v for v in values.split(",")
+        ]
     return grid
 
 
-def run_sweep(recipe: Recipe, grid: dict[str, list], data_root: Path, out_dir: Path, seed: int | None = None) -> list[dict]:
+def run_sweep(
+    recipe: Recipe,
+    grid: dict[str, list],
+    data_root: Path,
+    out_dir: Path,
+    seed: int | None = None,
+    tasks: list[str] | None = None,
+) -> list[dict]:
     """Fine-tune the base model for every grid point and task; return and save rows of dev scores."""
     seed = recipe.seeds[0] if seed is None else seed
     model_dir = resolve_model(recipe.base_model)
@@ -37,24 +47,56 @@ def run_sweep(recipe: Recipe, grid: dict[str, list], data_root: Path, out_dir: P
         overrides = dict(zip(keys, values, strict=True))
         cfg = recipe.finetune.model_copy(update=overrides)
         type(cfg).model_validate(cfg.model_dump())  # re-validate: a grid value of the wrong type fails here
-        for task in recipe.tasks:
+        for task in [t for t in recipe.tasks if tasks is None or t.name in tasks]:
             t0 = time.perf_counter()
             tag = "_".join(f"{k}{v}" for k, v in overrides.items())
-            res = run_finetune(task, model_dir, cfg, seed, data_root, out_dir / "runs" / task.name / tag,
-                               trust_remote_code=recipe.trust_remote_code, progress=False)
-            row = {"task": task.name, **overrides, "seed": seed, "best_epoch": res.summary["best_epoch"],
-                   f"dev_{task.metric}": res.summary[f"dev_{task.metric}"], "metric": task.metric,
-                   "dev": res.summary[f"dev_{task.metric}"], "seconds": round(time.perf_counter() - t0, 1)}
+            res = run_finetune(
+                task,
+                model_dir,
+                cfg,
+                seed,
+                data_root,
+                out_dir / "runs" / task.name / tag,
+                trust_remote_code=recipe.trust_remote_code,
+                progress=False,
+            )
+            row = {
+                "task": task.name,
+                **overrides,
+                "seed": seed,
+                "best_epoch": res.summary["best_epoch"],
+                f"dev_{task.metric}": res.summary[f"dev_{task.metric}"],
+                "metric": task.metric,
+                "dev": res.summary[f"dev_{task.metric}"],
+                "seconds": round(time.perf_counter() - t0, 1),
+            }
             rows.append(row)
             print(json.dumps(row), flush=True)
-            (out_dir / "sweep.json").write_text(json.dumps({"recipe": recipe.name, "base_model": recipe.base_model,
-                                                            "grid": grid, "rows": rows}, indent=2))
-    (out_dir / "sweep.md").write_text(sweep_table(recipe.name, keys, rows))
+            (out_dir / "sweep.json").write_text(
+                json.dumps(
+                    {"recipe": recipe.name, "base_model": recipe.base_model, "grid": grid, "rows": rows},
+                    indent=2,
+                )
+            )
+    floors = {}
+    for task in [t for t in recipe.tasks if tasks is None or t.name in tasks]:
+        f = compute_floors(task, data_root)
+        floors[task.name] = {"majority_dev": f["majority"]["dev"], "tfidf_lr_dev": f["tfidf-lr"]["dev"]}
+    (out_dir / "sweep.json").write_text(
+        json.dumps(
+            {"recipe": recipe.name, "base_model": recipe.base_model, "grid": grid, "rows": rows, "floors_dev": floors},
+            indent=2,
+        )
+    )
+    (out_dir / "sweep.md").write_text(sweep_table(recipe.name, keys, rows, floors))
     return rows
 
 
-def sweep_table(recipe_name: str, keys: list[str], rows: list[dict]) -> str:
-    lines = [f"# Dev sweep: {recipe_name} (baseline model, seed {rows[0]['seed'] if rows else '-'}; dev only)", ""]
+def sweep_table(recipe_name: str, keys: list[str], rows: list[dict], floors: dict | None = None) -> str:
+    lines = [
+        f"# Dev sweep: {recipe_name} (baseline model, seed {rows[0]['seed'] if rows else '-'}; dev only)",
+        "",
+    ]
     header = ["task", *keys, "best epoch", "dev score", "seconds"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     best_per_task: dict[str, float] = {}
@@ -62,6 +104,19 @@ def sweep_table(recipe_name: str, keys: list[str], rows: list[dict]) -> str:
         best_per_task[r["task"]] = max(best_per_task.get(r["task"], -1), r["dev"])
     for r in rows:
         mark = " **best**" if r["dev"] == best_per_task[r["task"]] else ""
-        lines.append("| " + " | ".join([r["task"], *(str(r[k]) for k in keys), str(r["best_epoch"]),
-                                         f"{r['dev']:.4f} ({r['metric']}){mark}", str(r["seconds"])]) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    r["task"],
+                    *(str(r[k]) for k in keys),
+                    str(r["best_epoch"]),
+                    f"{r['dev']:.4f} ({r['metric']}){mark}",
+                    str(r["seconds"]),
+                ]
+            )
+            + " |"
+        )
+    for task, f in (floors or {}).items():
+        lines.append(f"\nFloors on {task} dev: majority {f['majority_dev']:.4f}, tfidf-lr {f['tfidf_lr_dev']:.4f}.")
     return "\n".join(lines) + "\n"

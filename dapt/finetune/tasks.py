@@ -18,6 +18,8 @@ class Example:
     example_id: str
     text: str
     label: str
+    context: str = ""
+    """Second segment given with the text (e.g. the neighbouring sentences of an abstract); empty for none."""
 
 
 @dataclass
@@ -56,18 +58,24 @@ def read_jsonl_task(path: Path, text_field: str = "text", label_field: str = "la
     return out
 
 
-def read_piboso(path: Path) -> SplitData:
-    """``###<abstract id>`` starts an abstract; then ``<label>\\t<sentence>`` per line; a blank line ends it."""
+def read_piboso(path: Path, context_sentences: int = 0) -> SplitData:
+    """``###<abstract id>`` starts an abstract; then ``<label>\\t<sentence>`` per line; a blank line ends it.
+
+    Args:
+        context_sentences: give each sentence its ``k`` preceding and ``k`` following sentences of the same
+            abstract as context (the role of a sentence depends on where it stands).
+    """
     out = SplitData(examples=[])
-    abstract, n_in_abstract = None, 0
+    abstracts: list[list[tuple[str, str, str]]] = []
+    current: list[tuple[str, str, str]] = []
+    abstract = None
     with open(path, encoding="utf-8") as f:
         for i, raw in enumerate(f, start=1):
             line = raw.rstrip("\n")
-            if not line.strip():
-                abstract, n_in_abstract = None, 0
-                continue
-            if line.startswith("###"):
-                abstract, n_in_abstract = line[3:].strip(), 0
+            if not line.strip() or line.startswith("###"):
+                if current:
+                    abstracts.append(current)
+                current, abstract = [], (line[3:].strip() if line.startswith("###") else None)
                 continue
             label, sep, sentence = line.partition("\t")
             if not sep or not sentence.strip():
@@ -76,9 +84,20 @@ def read_piboso(path: Path) -> SplitData:
             if not label.strip():
                 out.quarantine("missing_label")
                 continue
-            n_in_abstract += 1
-            ex_id = f"{abstract}/{n_in_abstract}" if abstract else f"{path.name}:{i}"
-            out.examples.append(Example(ex_id, sentence.strip(), label.strip()))
+            ex_id = f"{abstract}/{len(current) + 1}" if abstract else f"{path.name}:{i}"
+            current.append((ex_id, sentence.strip(), label.strip()))
+    if current:
+        abstracts.append(current)
+    k = context_sentences
+    for sents in abstracts:
+        for j, (ex_id, sentence, label) in enumerate(sents):
+            context = ""
+            if k:
+                before = " ".join(s for _, s, _ in sents[max(0, j - k) : j])
+                after = " ".join(s for _, s, _ in sents[j + 1 : j + 1 + k])
+                # Position words make "first sentence" / "last sentence" visible to a bag-of-words floor too.
+                context = f"sentence {j + 1} of {len(sents)} . before : {before} . after : {after}"
+            out.examples.append(Example(ex_id, sentence, label, context))
     return out
 
 
@@ -88,7 +107,7 @@ def load_split(task: TaskConfig, split: str, data_root: Path) -> SplitData:
     if task.format == "jsonl":
         data = read_jsonl_task(path, task.text_field, task.label_field)
     elif task.format == "piboso":
-        data = read_piboso(path)
+        data = read_piboso(path, task.context_sentences)
     else:  # pragma: no cover - the recipe schema forbids other values
         raise TaskFormatError(f"unknown task format {task.format!r}")
     if not data.examples:

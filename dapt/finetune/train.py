@@ -34,12 +34,29 @@ class FinetuneResult:
     summary: dict
 
 
+@dataclass
+class Encoded:
+    ids: list[list[int]]
+    type_ids: list[list[int]] | None
+    """Segment ids, only for text pairs (text + context) and only where the tokenizer makes them."""
+
+
+def encode_examples(tokenizer, examples, max_length: int) -> Encoded:
+    """Token ids per example; with context, the pair ``[CLS] text [SEP] context [SEP]`` (longest part cut first)."""
+    texts = [e.text for e in examples]
+    if any(e.context for e in examples):
+        enc = tokenizer(texts, [e.context for e in examples], truncation="longest_first", max_length=max_length)
+        return Encoded(enc["input_ids"], enc.get("token_type_ids"))
+    return Encoded(tokenizer(texts, truncation=True, max_length=max_length)["input_ids"], None)
+
+
 @torch.no_grad()
-def predict(model: SequenceClassifier, seqs: list[list[int]], batch_size: int, pad_id: int) -> list[int]:
+def predict(model: SequenceClassifier, enc: Encoded, batch_size: int, pad_id: int) -> list[int]:
     model.eval()
-    preds = [0] * len(seqs)
-    for idx, ids, attn in iterate(seqs, sorted_batches([len(s) for s in seqs], batch_size), pad_id):
-        for j, p in zip(idx, model(ids, attn).argmax(-1).tolist(), strict=True):
+    preds = [0] * len(enc.ids)
+    batches = sorted_batches([len(s) for s in enc.ids], batch_size)
+    for idx, ids, attn, types in iterate(enc.ids, batches, pad_id, enc.type_ids):
+        for j, p in zip(idx, model(ids, attn, types).argmax(-1).tolist(), strict=True):
             preds[j] = p
     model.train()
     return preds
@@ -48,13 +65,29 @@ def predict(model: SequenceClassifier, seqs: list[list[int]], batch_size: int, p
 def _write_predictions(path: Path, examples, gold: list[int], preds: list[int], space: LabelSpace) -> None:
     with path.open("w") as f:
         for ex, g, p in zip(examples, gold, preds, strict=True):
-            f.write(json.dumps({"id": ex.example_id, "gold": g, "pred": p, "gold_label": ex.label,
-                                "pred_label": space.name(p)}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "id": ex.example_id,
+                        "gold": g,
+                        "pred": p,
+                        "gold_label": ex.label,
+                        "pred_label": space.name(p),
+                    }
+                )
+                + "\n"
+            )
 
 
 def run_finetune(
-    task: TaskConfig, model_dir: Path, cfg: FinetuneConfig, seed: int, data_root: Path, out_dir: Path,
-    trust_remote_code: bool = False, progress: bool = True,
+    task: TaskConfig,
+    model_dir: Path,
+    cfg: FinetuneConfig,
+    seed: int,
+    data_root: Path,
+    out_dir: Path,
+    trust_remote_code: bool = False,
+    progress: bool = True,
 ) -> FinetuneResult:
     """Fine-tune ``model_dir`` on ``task`` with ``seed``; write dev/test predictions and a summary to ``out_dir``."""
     from transformers import AutoTokenizer
@@ -67,10 +100,7 @@ def run_finetune(
     gold = {s: [space.encode(e.label) for e in d.examples] for s, d in splits.items()}
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=trust_remote_code)
-    seqs = {
-        s: tokenizer([e.text for e in d.examples], truncation=True, max_length=cfg.max_length)["input_ids"]
-        for s, d in splits.items()
-    }
+    seqs = {s: encode_examples(tokenizer, d.examples, cfg.max_length) for s, d in splits.items()}
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
     encoder = load_encoder(model_dir, cfg.dropout, trust_remote_code)
@@ -90,12 +120,15 @@ def run_finetune(
         lr=cfg.learning_rate,
     )
     gen = torch.Generator().manual_seed(seed)
-    lengths = [len(s) for s in seqs["train"]]
+    lengths = [len(s) for s in seqs["train"].ids]
     steps_per_epoch = -(-len(lengths) // cfg.batch_size)
     total_steps = steps_per_epoch * cfg.epochs
     warmup = int(cfg.warmup_ratio * total_steps)
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: (s + 1) / max(1, warmup) if s < warmup else max(0.0, (total_steps - s) / max(1, total_steps - warmup))
+        opt,
+        lambda s: (
+            (s + 1) / max(1, warmup) if s < warmup else max(0.0, (total_steps - s) / max(1, total_steps - warmup))
+        ),
     )
     train_gold = torch.tensor(gold["train"])
 
@@ -104,8 +137,9 @@ def run_finetune(
     bar = tqdm(total=total_steps, desc=f"finetune {task.name} seed {seed}", unit="step", disable=not progress)
     for epoch in range(1, cfg.epochs + 1):
         total_loss, n_batches = 0.0, 0
-        for idx, ids, attn in iterate(seqs["train"], length_grouped_batches(lengths, cfg.batch_size, gen), pad_id):
-            loss = F.cross_entropy(model(ids, attn), train_gold[idx])
+        batches = length_grouped_batches(lengths, cfg.batch_size, gen)
+        for idx, ids, attn, types in iterate(seqs["train"].ids, batches, pad_id, seqs["train"].type_ids):
+            loss = F.cross_entropy(model(ids, attn, types), train_gold[idx])
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
             opt.step()
@@ -119,7 +153,12 @@ def run_finetune(
         history.append({"epoch": epoch, "train_loss": total_loss / max(1, n_batches), f"dev_{task.metric}": dev_score})
         bar.set_postfix(loss=f"{total_loss / max(1, n_batches):.3f}", dev=f"{dev_score:.4f}")
         if dev_score > best["score"]:
-            best = {"score": dev_score, "epoch": epoch, "state": copy.deepcopy(model.state_dict()), "dev_preds": dev_preds}
+            best = {
+                "score": dev_score,
+                "epoch": epoch,
+                "state": copy.deepcopy(model.state_dict()),
+                "dev_preds": dev_preds,
+            }
     bar.close()
     train_seconds = time.perf_counter() - t0
 

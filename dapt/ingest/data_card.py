@@ -21,14 +21,17 @@ def render_data_card(name: str, cfg: CorpusConfig, stats: dict) -> str:
         s = stats["sources"].get(src.name, {})
         where = src.path + (f" ({src.glob})" if not src.path.endswith((".txt", ".jsonl", ".gz")) else "")
         cap = f", first {src.max_documents:,}" if src.max_documents else ""
-        lines.append(f"| {src.name} | `{where}` | {src.format}{cap} | {s.get('files', 0)} | {s.get('read', 0):,} | "
-                     f"{s.get('kept', 0):,} | {s.get('dropped', {}) or '-'} |")
+        lines.append(
+            f"| {src.name} | `{where}` | {src.format}{cap} | {s.get('files', 0)} | {s.get('read', 0):,} | "
+            f"{s.get('kept', 0):,} | {s.get('dropped', {}) or '-'} |"
+        )
     lines += [
         "",
         "## Processing",
         "",
         "1. Read (one document per line), Unicode NFC, control characters removed, whitespace collapsed"
-        + (", PTB spacing undone" if cfg.detokenize else "") + ".",
+        + (", PTB spacing undone" if cfg.detokenize else "")
+        + ".",
         f"2. Dropped: empty after normalisation; shorter than {cfg.min_chars} characters; exact duplicates "
         "(case- and whitespace-insensitive hash, first occurrence kept, across all sources).",
         f"3. Tokenized with `{stats['tokenizer']}`; documents joined with a separator token and packed into blocks "

@@ -45,7 +45,9 @@ def read_text_lines(path: Path, source: str, rel: str | None = None) -> Iterator
                 yield Document(source, f"{rel}:{i}", line)
 
 
-def read_jsonl(path: Path, source: str, text_field: str = "text", rel: str | None = None) -> Iterator[Document | MalformedRecord]:
+def read_jsonl(
+    path: Path, source: str, text_field: str = "text", rel: str | None = None
+) -> Iterator[Document | MalformedRecord]:
     """One JSON object per line; the document is ``obj[text_field]``. Bad lines come back as MalformedRecord."""
     rel = rel or path.name
     with _open_text(path) as f:

@@ -63,8 +63,12 @@ def heldout_perplexity(model, input_ids, n_real, cfg: PretrainConfig, tokenizer,
         ids = input_ids[i : i + batch_size]
         attn = (positions[None, :] < n_real[i : i + batch_size][:, None]).long()
         inputs, labels = mask_tokens(
-            ids, _maskable(ids, attn, tokenizer.all_special_ids), tokenizer.mask_token_id, len(tokenizer),
-            cfg.mask_prob, gen,
+            ids,
+            _maskable(ids, attn, tokenizer.all_special_ids),
+            tokenizer.mask_token_id,
+            len(tokenizer),
+            cfg.mask_prob,
+            gen,
         )
         n = int((labels != -100).sum())
         if n:
@@ -75,7 +79,11 @@ def heldout_perplexity(model, input_ids, n_real, cfg: PretrainConfig, tokenizer,
 
 
 def run_pretrain(
-    cfg: PretrainConfig, base_model_dir: Path, dataset_dir: Path, out_dir: Path, trust_remote_code: bool = False,
+    cfg: PretrainConfig,
+    base_model_dir: Path,
+    dataset_dir: Path,
+    out_dir: Path,
+    trust_remote_code: bool = False,
     progress: bool = True,
 ) -> PretrainResult:
     """Continue MLM pretraining of ``base_model_dir`` on the packed dataset; save a Hugging Face folder.
@@ -103,7 +111,10 @@ def run_pretrain(
     if "heldout" in dd:
         held_ids, held_real = (torch.from_numpy(dd["heldout"][:][k]).long() for k in ("input_ids", "n_real"))
     else:
-        held_ids, held_real = torch.empty(0, cfg.block_size, dtype=torch.long), torch.empty(0, dtype=torch.long)
+        held_ids, held_real = (
+            torch.empty(0, cfg.block_size, dtype=torch.long),
+            torch.empty(0, dtype=torch.long),
+        )
     block_size = train_ids.shape[1]
     if block_size != cfg.block_size:
         raise ValueError(f"dataset blocks are {block_size} tokens but pretrain.block_size is {cfg.block_size}")
@@ -113,19 +124,32 @@ def run_pretrain(
     warmup_steps = int(cfg.warmup_ratio * total_steps)
     n_params = non_embedding_params(model)
     fpt = flops_per_token(
-        n_params, model.config.num_hidden_layers, model.config.hidden_size, block_size,
-        vocab_size=model.config.vocab_size, head_fraction=cfg.mask_prob if supports_masked_head(model) else 1.0,
+        n_params,
+        model.config.num_hidden_layers,
+        model.config.hidden_size,
+        block_size,
+        vocab_size=model.config.vocab_size,
+        head_fraction=cfg.mask_prob if supports_masked_head(model) else 1.0,
     )
     log.info(
         "pretrain: budget %d tokens = %d steps x %d tokens (%.2f epochs of %d train blocks); %.1fM non-embedding "
         "params; %.3g FLOPs/token; peak %.3g FLOP/s",
-        cfg.max_tokens, total_steps, tokens_per_step, total_steps * cfg.batch_size / max(1, len(train_ids)),
-        len(train_ids), n_params / 1e6, fpt, cfg.peak_flops,
+        cfg.max_tokens,
+        total_steps,
+        tokens_per_step,
+        total_steps * cfg.batch_size / max(1, len(train_ids)),
+        len(train_ids),
+        n_params / 1e6,
+        fpt,
+        cfg.peak_flops,
     )
 
     no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
     groups = [
-        {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)], "weight_decay": cfg.weight_decay},
+        {
+            "params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
+            "weight_decay": cfg.weight_decay,
+        },
         {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
     ]
     opt = torch.optim.AdamW(groups, lr=cfg.learning_rate, betas=(0.9, 0.98), eps=1e-6)
@@ -151,8 +175,12 @@ def run_pretrain(
     for step in range(total_steps):
         ids, attn, epoch = next(batches)
         inputs, labels = mask_tokens(
-            ids, _maskable(ids, attn, tokenizer.all_special_ids), tokenizer.mask_token_id, len(tokenizer),
-            cfg.mask_prob, gen,
+            ids,
+            _maskable(ids, attn, tokenizer.all_special_ids),
+            tokenizer.mask_token_id,
+            len(tokenizer),
+            cfg.mask_prob,
+            gen,
         )
         loss = mlm_loss(model, inputs, attn, labels)
         loss.backward()
@@ -169,8 +197,13 @@ def run_pretrain(
             now = time.perf_counter()
             tps = tok_window / max(1e-9, now - t_window)
             rec = {
-                "step": step + 1, "tokens": tokens_seen, "epoch": epoch, "loss": round(loss_val, 4),
-                "lr": sched.get_last_lr()[0], "tokens_per_s": round(tps, 1), "mfu": mfu(tps, fpt, cfg.peak_flops),
+                "step": step + 1,
+                "tokens": tokens_seen,
+                "epoch": epoch,
+                "loss": round(loss_val, 4),
+                "lr": sched.get_last_lr()[0],
+                "tokens_per_s": round(tps, 1),
+                "mfu": mfu(tps, fpt, cfg.peak_flops),
             }
             metrics.write(json.dumps(rec) + "\n")
             metrics.flush()

@@ -44,8 +44,10 @@ def render_report(results: dict) -> str:
     if results.get("flags"):
         out.append("")
         for f in results["flags"]:
-            out.append(f"- **Flag**: `{f['variant']}` on {f['task']} scores {f['mean']:.4f} <= {f['floor']} "
-                       f"{f['floor_score']:.4f}: {f['message']}.")
+            out.append(
+                f"- **Flag**: `{f['variant']}` on {f['task']} scores {f['mean']:.4f} <= {f['floor']} "
+                f"{f['floor_score']:.4f}: {f['message']}."
+            )
     for task, rows in results["tasks"].items():
         out += ["", f"## {task}", ""]
         metric = next(iter(rows.values()))["metric"]
@@ -76,27 +78,37 @@ def render_report(results: dict) -> str:
             out.append("")
             for split, info in labels["splits"].items():
                 if info["not_in_train"] or info["train_labels_absent"]:
-                    out.append(f"- {split}: labels not in train {info['not_in_train'] or 'none'} (kept, always "
-                               f"scored wrong); train labels absent {info['train_labels_absent'] or 'none'}.")
+                    out.append(
+                        f"- {split}: labels not in train {info['not_in_train'] or 'none'} (kept, always "
+                        f"scored wrong); train labels absent {info['train_labels_absent'] or 'none'}."
+                    )
     corpus = results.get("corpus")
     if corpus:
         d = corpus["documents"]
         out += ["", "## Domain corpus", ""]
-        out.append(f"Documents read {d['read']:,}, kept {d['kept']:,}, dropped {d['dropped']}; "
-                   f"{corpus['content_tokens']:,} content tokens in {corpus['blocks']['total']:,} blocks of "
-                   f"{corpus['block_size']} ({corpus['blocks']['heldout']:,} held out); padding "
-                   f"{corpus['padding_fraction']:.4%}; {corpus['seconds']} s.")
+        out.append(
+            f"Documents read {d['read']:,}, kept {d['kept']:,}, dropped {d['dropped']}; "
+            f"{corpus['content_tokens']:,} content tokens in {corpus['blocks']['total']:,} blocks of "
+            f"{corpus['block_size']} ({corpus['blocks']['heldout']:,} held out); padding "
+            f"{corpus['padding_fraction']:.4%}; {corpus['seconds']} s."
+        )
         for name, s in corpus["sources"].items():
-            out.append(f"- `{name}`: {s['files']} files, read {s['read']:,}, kept {s['kept']:,}, dropped {s['dropped']}")
+            out.append(
+                f"- `{name}`: {s['files']} files, read {s['read']:,}, kept {s['kept']:,}, dropped {s['dropped']}"
+            )
     pre = results.get("pretrain")
     if pre:
         out += ["", "## Continued pretraining (cost)", ""]
-        out.append(f"{pre['tokens_seen']:,} tokens (budget {pre['token_budget']:,}) in {pre['steps']} steps, "
-                   f"{pre['seconds'] / 60:.1f} min on {pre['device']} ({pre['torch_threads']} threads): "
-                   f"{pre['tokens_per_s']:,.0f} tokens/s, {pre['total_flops']:.3g} FLOPs, MFU {pre['mfu']:.1%} "
-                   f"of a {pre['peak_flops']:.3g} FLOP/s peak.")
-        out.append(f"Held-out domain MLM perplexity: {pre['heldout_ppl_before']:.1f} before, "
-                   f"{pre['heldout_ppl_after']:.1f} after.")
+        out.append(
+            f"{pre['tokens_seen']:,} tokens (budget {pre['token_budget']:,}) in {pre['steps']} steps, "
+            f"{pre['seconds'] / 60:.1f} min on {pre['device']} ({pre['torch_threads']} threads): "
+            f"{pre['tokens_per_s']:,.0f} tokens/s, {pre['total_flops']:.3g} FLOPs, MFU {pre['mfu']:.1%} "
+            f"of a {pre['peak_flops']:.3g} FLOP/s peak."
+        )
+        out.append(
+            f"Held-out domain MLM perplexity: {pre['heldout_ppl_before']:.1f} before, "
+            f"{pre['heldout_ppl_after']:.1f} after."
+        )
     ft = results.get("finetune_cost")
     if ft:
         out += ["", "## Fine-tuning (cost)", ""]

@@ -49,21 +49,47 @@ def build_results(
         floor = floors.get(task, {}).get(FLOOR_ROW)
         for variant, entry in variants.items():
             mean, std = _mean_std(entry["scores"])
-            row = {"metric": entry["metric"], "scores": entry["scores"], "mean": mean, "std": std, "seeds": seeds,
-                   "dev_scores": dev_scores.get(task, {}).get(variant, [])}
+            row = {
+                "metric": entry["metric"],
+                "scores": entry["scores"],
+                "mean": mean,
+                "std": std,
+                "seeds": seeds,
+                "dev_scores": dev_scores.get(task, {}).get(variant, []),
+            }
             if variant in comparisons.get(task, {}):
                 row["vs_baseline"] = comparisons[task][variant]
             if floor is not None:
                 row["below_floor"] = bool(mean <= floor["test"])
                 if row["below_floor"]:
-                    flags.append({"task": task, "variant": variant, "mean": mean, "floor": FLOOR_ROW,
-                                  "floor_score": floor["test"], "message": BELOW_FLOOR})
+                    flags.append(
+                        {
+                            "task": task,
+                            "variant": variant,
+                            "mean": mean,
+                            "floor": FLOOR_ROW,
+                            "floor_score": floor["test"],
+                            "message": BELOW_FLOOR,
+                        }
+                    )
             rows[variant] = row
         for ref in REFERENCE_ROWS:
             if ref in floors.get(task, {}):
                 f = floors[task][ref]
-                rows[ref] = {"metric": f["metric"], "scores": [f["test"]], "mean": f["test"], "std": 0.0,
-                             "reference": True, "dev": f.get("dev")}
+                rows[ref] = {
+                    "metric": f["metric"],
+                    "scores": [f["test"]],
+                    "mean": f["test"],
+                    "std": 0.0,
+                    "reference": True,
+                    "dev": f.get("dev"),
+                }
         tasks[task] = rows
-    return {"recipe": recipe_name, "config_hash": config_hash, "seeds": seeds, "tasks": tasks, "flags": flags,
-            **(extra or {})}
+    return {
+        "recipe": recipe_name,
+        "config_hash": config_hash,
+        "seeds": seeds,
+        "tasks": tasks,
+        "flags": flags,
+        **(extra or {}),
+    }

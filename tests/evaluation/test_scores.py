@@ -7,7 +7,10 @@ from sklearn.metrics import accuracy_score, f1_score
 from dapt.evaluation.scores import accuracy, macro_f1, micro_f1, score
 
 pairs = st.integers(1, 200).flatmap(
-    lambda n: st.tuples(st.lists(st.integers(0, 6), min_size=n, max_size=n), st.lists(st.integers(0, 6), min_size=n, max_size=n))
+    lambda n: st.tuples(
+        st.lists(st.integers(0, 6), min_size=n, max_size=n),
+        st.lists(st.integers(0, 6), min_size=n, max_size=n),
+    )
 )
 
 
@@ -19,8 +22,12 @@ def test_match_sklearn(pr):
     assert macro_f1(p, r) == pytest.approx(f1_score(r, p, average="macro", zero_division=0))
     assert accuracy(p, r) == pytest.approx(accuracy_score(r, p))
     labels = [0, 2, 3]
-    assert micro_f1(p, r, labels=labels) == pytest.approx(f1_score(r, p, average="micro", labels=labels, zero_division=0))
-    assert macro_f1(p, r, labels=labels) == pytest.approx(f1_score(r, p, average="macro", labels=labels, zero_division=0))
+    assert micro_f1(p, r, labels=labels) == pytest.approx(
+        f1_score(r, p, average="micro", labels=labels, zero_division=0)
+    )
+    assert macro_f1(p, r, labels=labels) == pytest.approx(
+        f1_score(r, p, average="macro", labels=labels, zero_division=0)
+    )
 
 
 def test_errors():
@@ -40,10 +47,13 @@ def test_local_evaluate_modules_match_sklearn():
         r = rng.integers(0, 13, 500).tolist()
         p = np.where(rng.random(500) < 0.6, r, rng.integers(0, 13, 500)).tolist()
         assert load_metric("micro_f1").compute(predictions=p, references=r)["micro_f1"] == pytest.approx(
-            f1_score(r, p, average="micro"))
+            f1_score(r, p, average="micro")
+        )
         assert load_metric("macro_f1").compute(predictions=p, references=r)["macro_f1"] == pytest.approx(
-            f1_score(r, p, average="macro"))
+            f1_score(r, p, average="macro")
+        )
         assert load_metric("accuracy").compute(predictions=p, references=r)["accuracy"] == pytest.approx(
-            accuracy_score(r, p))
+            accuracy_score(r, p)
+        )
     with pytest.raises(ValueError, match="known"):
         metric_path("bleu")

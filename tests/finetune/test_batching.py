@@ -24,5 +24,7 @@ def test_same_seed_same_order():
 
 
 def test_pad_batch():
-    ids, attn = pad_batch([[1, 2, 3], [4]], pad_id=0)
-    assert ids.tolist() == [[1, 2, 3], [4, 0, 0]] and attn.tolist() == [[1, 1, 1], [1, 0, 0]]
+    ids, attn, types = pad_batch([[1, 2, 3], [4]], pad_id=0)
+    assert ids.tolist() == [[1, 2, 3], [4, 0, 0]] and attn.tolist() == [[1, 1, 1], [1, 0, 0]] and types is None
+    _, _, types = pad_batch([[1, 2, 3], [4]], pad_id=0, type_seqs=[[0, 0, 1], [0]])
+    assert types.tolist() == [[0, 0, 1], [0, 0, 0]]

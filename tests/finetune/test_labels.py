@@ -15,8 +15,13 @@ def test_unseen_label_is_kept_and_always_wrong():
 
 
 def test_label_report_on_real_chemprot(data_root):
-    task = TaskConfig(name="chemprot", format="jsonl", train="chemprot/train.txt", dev="chemprot/dev.txt",
-                      test="chemprot/test.txt")
+    task = TaskConfig(
+        name="chemprot",
+        format="jsonl",
+        train="chemprot/train.txt",
+        dev="chemprot/dev.txt",
+        test="chemprot/test.txt",
+    )
     splits = {s: [e.label for e in load_split(task, s, data_root).examples] for s in ("train", "dev", "test")}
     space = LabelSpace.from_train(splits["train"])
     assert space.num_labels == 13

@@ -9,15 +9,21 @@ def test_piboso_format(tmp_path):
     p.write_text("###111\nbackground\tFirst sentence .\noutcome\tSecond .\n\n###222\nother\tThird .\nno tab here\n\n")
     d = read_piboso(p)
     assert [(e.example_id, e.label, e.text) for e in d.examples] == [
-        ("111/1", "background", "First sentence ."), ("111/2", "outcome", "Second ."), ("222/1", "other", "Third ."),
+        ("111/1", "background", "First sentence ."),
+        ("111/2", "outcome", "Second ."),
+        ("222/1", "other", "Third ."),
     ]
     assert d.quarantined == {"no_tab_separated_sentence": 1}
 
 
 def test_jsonl_quarantine(tmp_path):
     p = tmp_path / "x.jsonl"
-    rows = [{"text": "a b", "label": "X"}, {"text": "", "label": "X"}, {"text": "c", "label": None},
-            {"text": "d", "label": ""}]
+    rows = [
+        {"text": "a b", "label": "X"},
+        {"text": "", "label": "X"},
+        {"text": "c", "label": None},
+        {"text": "d", "label": ""},
+    ]
     p.write_text("\n".join(json.dumps(r) for r in rows) + "\n{oops\n")
     d = read_jsonl_task(p)
     assert [e.text for e in d.examples] == ["a b"]
@@ -25,9 +31,45 @@ def test_jsonl_quarantine(tmp_path):
 
 
 def test_real_task_counts(data_root):
-    chem = TaskConfig(name="chemprot", format="jsonl", train="chemprot/train.txt", dev="chemprot/dev.txt",
-                      test="chemprot/test.txt")
-    assert [len(load_split(chem, s, data_root).examples) for s in ("train", "dev", "test")] == [4169, 2427, 3469]
-    nicta = TaskConfig(name="n", format="piboso", train="nicta_piboso/train_clean.txt",
-                       dev="nicta_piboso/dev_clean.txt", test="nicta_piboso/test_clean.txt")
-    assert [len(load_split(nicta, s, data_root).examples) for s in ("train", "dev", "test")] == [6979, 801, 1991]
+    chem = TaskConfig(
+        name="chemprot",
+        format="jsonl",
+        train="chemprot/train.txt",
+        dev="chemprot/dev.txt",
+        test="chemprot/test.txt",
+    )
+    assert [len(load_split(chem, s, data_root).examples) for s in ("train", "dev", "test")] == [
+        4169,
+        2427,
+        3469,
+    ]
+    nicta = TaskConfig(
+        name="n",
+        format="piboso",
+        train="nicta_piboso/train_clean.txt",
+        dev="nicta_piboso/dev_clean.txt",
+        test="nicta_piboso/test_clean.txt",
+    )
+    assert [len(load_split(nicta, s, data_root).examples) for s in ("train", "dev", "test")] == [
+        6979,
+        801,
+        1991,
+    ]
+
+
+def test_piboso_context_stays_inside_the_abstract(tmp_path):
+    p = tmp_path / "x.txt"
+    p.write_text("###1\nbackground\tA .\nother\tB .\noutcome\tC .\n\n###2\noutcome\tD .\n\n")
+    ex = read_piboso(p, context_sentences=1).examples
+    assert ex[0].context == "sentence 1 of 3 . before :  . after : B ."
+    assert ex[1].context == "sentence 2 of 3 . before : A . . after : C ."
+    assert ex[3].context == "sentence 1 of 1 . before :  . after : "
+    assert all(e.context == "" for e in read_piboso(p).examples)
+
+
+def test_context_only_for_piboso():
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="context_sentences"):
+        TaskConfig(name="c", format="jsonl", train="a", dev="b", test="c", context_sentences=1)

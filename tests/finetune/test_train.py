@@ -3,15 +3,24 @@ import json
 from dapt.finetune import run_finetune
 from dapt.recipe import FinetuneConfig, TaskConfig
 
-TASK = TaskConfig(name="chemprot", format="jsonl", train="chemprot/train.txt", dev="chemprot/dev.txt",
-                  test="chemprot/test.txt", max_examples=120)
+TASK = TaskConfig(
+    name="chemprot",
+    format="jsonl",
+    train="chemprot/train.txt",
+    dev="chemprot/dev.txt",
+    test="chemprot/test.txt",
+    max_examples=120,
+)
 
 
 def test_finetune_is_deterministic_per_seed_and_selects_on_dev(tmp_path, tiny_mlm_dir, data_root):
     cfg = FinetuneConfig(learning_rate=1e-3, epochs=2, batch_size=16, max_length=64)
     a = run_finetune(TASK, tiny_mlm_dir, cfg, 0, data_root, tmp_path / "a", progress=False)
     b = run_finetune(TASK, tiny_mlm_dir, cfg, 0, data_root, tmp_path / "b", progress=False)
-    assert (tmp_path / "a" / "predictions_test.jsonl").read_text() == (tmp_path / "b" / "predictions_test.jsonl").read_text()
+    assert (tmp_path / "a" / "predictions_test.jsonl").read_text() == (
+        tmp_path / "b" / "predictions_test.jsonl"
+    ).read_text()
+    assert a.summary["history"] == b.summary["history"]
     s = a.summary
     devs = [h["dev_micro_f1"] for h in s["history"]]
     assert s["dev_micro_f1"] == max(devs) and s["best_epoch"] == devs.index(max(devs)) + 1

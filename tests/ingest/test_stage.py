@@ -30,9 +30,18 @@ def test_ingest_counts_every_drop_and_keeps_every_token(tmp_path, splade_dir):
     tok = AutoTokenizer.from_pretrained(splade_dir)
     res = run_ingest(cfg, root, tmp_path / "out", tok, block_size=16, heldout_fraction=0.0, progress=False)
     s = res.stats
-    assert s["sources"]["txt"] == {"files": 1, "read": 4, "kept": 2, "dropped": {"too_short": 1, "duplicate": 1}}
+    assert s["sources"]["txt"] == {
+        "files": 1,
+        "read": 4,
+        "kept": 2,
+        "dropped": {"too_short": 1, "duplicate": 1},
+    }
     assert s["sources"]["json"] == {"files": 1, "read": 2, "kept": 1, "dropped": {"malformed": 1}}
-    assert s["documents"] == {"read": 6, "kept": 3, "dropped": {"too_short": 1, "duplicate": 1, "malformed": 1}}
+    assert s["documents"] == {
+        "read": 6,
+        "kept": 3,
+        "dropped": {"too_short": 1, "duplicate": 1, "malformed": 1},
+    }
     assert json.loads((tmp_path / "out" / "stats.json").read_text()) == s
 
     dd = datasets.load_from_disk(str(res.dataset_dir))

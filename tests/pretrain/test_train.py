@@ -10,10 +10,18 @@ from dapt.recipe import CorpusConfig, CorpusSource, PretrainConfig
 
 def test_pretrain_learns_and_saves_a_plain_hf_folder(tmp_path, tiny_mlm_dir, data_root):
     tok = AutoTokenizer.from_pretrained(tiny_mlm_dir)
-    cfg = CorpusConfig(sources=[CorpusSource(name="c", path="biomed_unlabelled/pubmedqa/abstracts.txt", max_documents=60)])
+    cfg = CorpusConfig(
+        sources=[CorpusSource(name="c", path="biomed_unlabelled/pubmedqa/abstracts.txt", max_documents=60)]
+    )
     ing = run_ingest(cfg, data_root, tmp_path / "corpus", tok, 64, 0.1, progress=False)
-    pcfg = PretrainConfig(max_tokens=64 * 16 * 30, block_size=64, batch_size=16, learning_rate=3e-3,
-                          warmup_ratio=0.1, log_every_steps=5)
+    pcfg = PretrainConfig(
+        max_tokens=64 * 16 * 30,
+        block_size=64,
+        batch_size=16,
+        learning_rate=3e-3,
+        warmup_ratio=0.1,
+        log_every_steps=5,
+    )
     res = run_pretrain(pcfg, tiny_mlm_dir, ing.dataset_dir, tmp_path / "pre", progress=False)
     s = res.summary
     assert s["steps"] == 30 and s["tokens_seen"] > 0.95 * pcfg.max_tokens

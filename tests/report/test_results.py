@@ -2,13 +2,21 @@ from dapt.report import build_results, render_report
 from dapt.report.markdown import verdict_lines
 from dapt.report.results import BELOW_FLOOR
 
-FLOORS = {"t": {"majority": {"metric": "micro_f1", "test": 0.36, "dev": 0.35},
-                "tfidf-lr": {"metric": "micro_f1", "test": 0.58, "dev": 0.57}}}
+FLOORS = {
+    "t": {
+        "majority": {"metric": "micro_f1", "test": 0.36, "dev": 0.35},
+        "tfidf-lr": {"metric": "micro_f1", "test": 0.58, "dev": 0.57},
+    }
+}
 
 
 def make(dapt_scores, ci, p=0.01, base=(0.60, 0.62, 0.61)):
-    test = {"t": {"baseline": {"metric": "micro_f1", "scores": list(base)},
-                  "dapt": {"metric": "micro_f1", "scores": list(dapt_scores)}}}
+    test = {
+        "t": {
+            "baseline": {"metric": "micro_f1", "scores": list(base)},
+            "dapt": {"metric": "micro_f1", "scores": list(dapt_scores)},
+        }
+    }
     cmp = {"t": {"dapt": {"diff": sum(dapt_scores) / 3 - sum(base) / 3, "ci95": list(ci), "p_value": p}}}
     dev = {"t": {"baseline": [0.6] * 3, "dapt": [0.6] * 3}}
     return build_results("r", "h", [0, 1, 2], test, dev, cmp, FLOORS)
