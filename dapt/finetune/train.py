@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from dapt.device import describe, pick_device
 from dapt.evaluation.scores import score
 from dapt.finetune.batching import iterate, length_grouped_batches, sorted_batches
 from dapt.finetune.labels import LabelSpace, label_report
@@ -56,7 +57,9 @@ def predict(model: SequenceClassifier, enc: Encoded, batch_size: int, pad_id: in
     preds = [0] * len(enc.ids)
     batches = sorted_batches([len(s) for s in enc.ids], batch_size)
     for idx, ids, attn, types in iterate(enc.ids, batches, pad_id, enc.type_ids):
-        for j, p in zip(idx, model(ids, attn, types).argmax(-1).tolist(), strict=True):
+        dev = next(model.parameters()).device
+        logits = model(ids.to(dev), attn.to(dev), types.to(dev) if types is not None else None)
+        for j, p in zip(idx, logits.argmax(-1).tolist(), strict=True):
             preds[j] = p
     model.train()
     return preds
@@ -108,7 +111,8 @@ def run_finetune(
     torch.manual_seed(seed)
     head_dropout = cfg.dropout if cfg.dropout is not None else getattr(encoder.config, "hidden_dropout_prob", 0.1)
     model = SequenceClassifier(encoder, space.num_labels, head_dropout)
-    model.train()
+    device = pick_device()
+    model.to(device).train()
 
     no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
     params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
@@ -130,7 +134,7 @@ def run_finetune(
             (s + 1) / max(1, warmup) if s < warmup else max(0.0, (total_steps - s) / max(1, total_steps - warmup))
         ),
     )
-    train_gold = torch.tensor(gold["train"])
+    train_gold = torch.tensor(gold["train"], device=device)
 
     t0 = time.perf_counter()
     history, best = [], {"score": -1.0, "epoch": 0, "state": None, "dev_preds": None}
@@ -139,7 +143,8 @@ def run_finetune(
         total_loss, n_batches = 0.0, 0
         batches = length_grouped_batches(lengths, cfg.batch_size, gen)
         for idx, ids, attn, types in iterate(seqs["train"].ids, batches, pad_id, seqs["train"].type_ids):
-            loss = F.cross_entropy(model(ids, attn, types), train_gold[idx])
+            types = types.to(device) if types is not None else None
+            loss = F.cross_entropy(model(ids.to(device), attn.to(device), types), train_gold[idx])
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
             opt.step()
@@ -178,6 +183,7 @@ def run_finetune(
         f"dev_{task.metric}": best["score"],
         "history": history,
         "train_seconds": round(train_seconds, 2),
+        "device": describe(device),
         "test_predict_seconds": round(test_seconds, 2),
         "examples": {s: len(d.examples) for s, d in splits.items()},
         "quarantined": {s: d.quarantined for s, d in splits.items()},

@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from dapt.device import describe, pick_device
 from dapt.pretrain.flops import flops_per_token, mfu, non_embedding_params
 from dapt.pretrain.masked_head import mlm_loss, supports_masked_head
 from dapt.pretrain.masking import mask_tokens
@@ -72,7 +73,8 @@ def heldout_perplexity(model, input_ids, n_real, cfg: PretrainConfig, tokenizer,
         )
         n = int((labels != -100).sum())
         if n:
-            total_loss += float(mlm_loss(model, inputs, attn, labels)) * n
+            dev = next(model.parameters()).device
+            total_loss += float(mlm_loss(model, inputs.to(dev), attn.to(dev), labels.to(dev))) * n
             total_n += n
     model.train()
     return math.exp(total_loss / max(1, total_n))
@@ -103,7 +105,8 @@ def run_pretrain(
     model = AutoModelForMaskedLM.from_pretrained(
         base_model_dir, trust_remote_code=trust_remote_code, use_safetensors=True
     )
-    model.train()
+    device = pick_device()
+    model.to(device).train()
 
     dd = datasets.load_from_disk(str(dataset_dir)).with_format("numpy")
     # The packed corpus is small next to the model's activations (48k x 128 int64 = 50 MB for 6M tokens).
@@ -182,7 +185,7 @@ def run_pretrain(
             cfg.mask_prob,
             gen,
         )
-        loss = mlm_loss(model, inputs, attn, labels)
+        loss = mlm_loss(model, inputs.to(device), attn.to(device), labels.to(device))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
         opt.step()
@@ -232,7 +235,7 @@ def run_pretrain(
         "final_loss": loss_val,
         "heldout_ppl_before": ppl_before,
         "heldout_ppl_after": ppl_after,
-        "device": "cpu",
+        "device": describe(device),
         "torch_threads": torch.get_num_threads(),
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))

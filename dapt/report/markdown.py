@@ -101,7 +101,7 @@ def render_report(results: dict) -> str:
         out += ["", "## Continued pretraining (cost)", ""]
         out.append(
             f"{pre['tokens_seen']:,} tokens (budget {pre['token_budget']:,}) in {pre['steps']} steps, "
-            f"{pre['seconds'] / 60:.1f} min on {pre['device']} ({pre['torch_threads']} threads): "
+            f"{pre['seconds'] / 60:.1f} min on {pre['device']}: "
             f"{pre['tokens_per_s']:,.0f} tokens/s, {pre['total_flops']:.3g} FLOPs, MFU {pre['mfu']:.1%} "
             f"of a {pre['peak_flops']:.3g} FLOP/s peak."
         )

@@ -43,6 +43,8 @@ def test_ingest_counts_every_drop_and_keeps_every_token(tmp_path, splade_dir):
         "dropped": {"too_short": 1, "duplicate": 1, "malformed": 1},
     }
     assert json.loads((tmp_path / "out" / "stats.json").read_text()) == s
+    card = (tmp_path / "out" / "data_card.md").read_text()
+    assert "| txt |" in card and "'duplicate': 1" in card and "read 6, kept 3" in card
 
     dd = datasets.load_from_disk(str(res.dataset_dir))
     rows = dd["train"]

@@ -1,33 +1,8 @@
-"""Local `evaluate` module: macro_f1.
+"""Local `evaluate` module: macro_f1 (the hub copy cannot be downloaded here). Load with `evaluate.load(<this dir>)`."""
 
-The hub copy of the metric cannot be downloaded here, so dapt ships its own: `evaluate.load(path_to_this_dir)`.
-The computation is :func:`dapt.evaluation.scores.macro_f1`, the same code used for model selection on dev.
-"""
-
-import datasets
-import evaluate
-
-from dapt.evaluation.scores import macro_f1 as _macro_f1
-
-_DESCRIPTION = "macro_f1 F1 (scikit-learn semantics: labels present in references or predictions unless given)."
-_KWARGS = """
-Args:
-    predictions (list of int): predicted label ids.
-    references (list of int): gold label ids.
-Returns:
-    macro_f1 (float): the score in [0, 1].
-"""
+import dapt.evaluation.metric_module as base
 
 
-@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS)
-class MacroF1(evaluate.Metric):
-    def _info(self):
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation="",
-            inputs_description=_KWARGS,
-            features=datasets.Features({"predictions": datasets.Value("int64"), "references": datasets.Value("int64")}),
-        )
-
-    def _compute(self, predictions, references, labels=None):
-        return {"macro_f1": _macro_f1(predictions, references, labels=labels)}
+class MacroF1(base.ClassificationMetric):
+    metric_name = "macro_f1"
+    metric_description = "Unweighted mean of per-label F1 over the labels present, as scikit-learn."
