@@ -208,7 +208,7 @@ class Run:
         res = run_finetune(
             self.task(task_name),
             model_dir,
-            self.recipe.finetune,
+            self.recipe.finetune_for(task_name),
             seed,
             self.data_root,
             out,

@@ -14,7 +14,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -105,6 +105,9 @@ class TaskConfig(_Strict):
     label_field: str = "label"
     max_examples: PositiveInt | None = None
     """Use only the first N examples of each split (smoke tests)."""
+    finetune: dict[str, Any] = Field(default_factory=dict)
+    """Per-task overrides of the recipe's ``finetune`` settings (e.g. ``{epochs: 3}``); still identical for every
+    variant of this task."""
     context_sentences: Annotated[int, Field(ge=0)] = 0
     """``piboso`` only: pass the k sentences before and after (and the position in the abstract) as a second
     segment. The floors see the same context."""
@@ -161,7 +164,20 @@ class Recipe(_Strict):
                 raise ValueError(f"{kind}: duplicate names {dupes}")
         if "baseline" not in self.variants:
             raise ValueError("variants: must include 'baseline' (every variant is compared against it)")
+        for task in self.tasks:
+            try:
+                self.finetune_for(task.name)
+            except ValidationError as e:
+                bad = "; ".join(f"{_format_loc(err['loc'])}: {err['msg']}" for err in e.errors())
+                raise ValueError(f"tasks[{task.name}].finetune: {bad}") from None
         return self
+
+    def finetune_for(self, task_name: str) -> FinetuneConfig:
+        """The recipe's fine-tuning settings with the task's own overrides applied."""
+        task = next(t for t in self.tasks if t.name == task_name)
+        if not task.finetune:
+            return self.finetune
+        return FinetuneConfig.model_validate({**self.finetune.model_dump(), **task.finetune})
 
     def config_hash(self) -> str:
         """Content hash of the validated recipe (key order and YAML formatting do not matter)."""

@@ -116,3 +116,13 @@ def test_config_hash_ignores_formatting(tmp_path):
     assert a.config_hash() == b.config_hash()
     c = a.model_copy(update={"seeds": [1]})
     assert c.config_hash() != a.config_hash()
+
+
+def test_per_task_finetune_overrides(tmp_path):
+    text = MINIMAL.replace("test: chemprot/test.txt}", "test: chemprot/test.txt, finetune: {epochs: 7}}")
+    r = load_recipe(write(tmp_path, text))
+    assert r.finetune_for("chemprot").epochs == 7
+    assert r.finetune_for("chemprot").learning_rate == r.finetune.learning_rate
+    bad = MINIMAL.replace("test: chemprot/test.txt}", "test: chemprot/test.txt, finetune: {epochz: 7}}")
+    with pytest.raises(RecipeError, match="epochz"):
+        load_recipe(write(tmp_path, bad))

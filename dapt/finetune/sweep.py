@@ -13,7 +13,7 @@ from pathlib import Path
 from dapt.finetune.train import run_finetune
 from dapt.floors import compute_floors
 from dapt.models import resolve_model
-from dapt.recipe import Recipe
+from dapt.recipe import FinetuneConfig, Recipe
 
 
 def parse_grid(items: list[str]) -> dict[str, list]:
@@ -45,9 +45,9 @@ def run_sweep(
     out_dir.mkdir(parents=True, exist_ok=True)
     for values in itertools.product(*(grid[k] for k in keys)):
         overrides = dict(zip(keys, values, strict=True))
-        cfg = recipe.finetune.model_copy(update=overrides)
-        type(cfg).model_validate(cfg.model_dump())  # re-validate: a grid value of the wrong type fails here
         for task in [t for t in recipe.tasks if tasks is None or t.name in tasks]:
+            # Re-validated: a grid value of the wrong type or an unknown key fails here, naming the key.
+            cfg = FinetuneConfig.model_validate({**recipe.finetune_for(task.name).model_dump(), **overrides})
             t0 = time.perf_counter()
             tag = "_".join(f"{k}{v}" for k, v in overrides.items())
             res = run_finetune(
