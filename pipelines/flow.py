@@ -8,6 +8,8 @@ is off (``cache_policy=NONE``): its default key includes the flow-run id and wou
 
 from __future__ import annotations
 
+import sys
+
 from pipelines.prefect_env import configure_prefect_env
 
 configure_prefect_env()
@@ -21,12 +23,12 @@ from dapt.pipeline import Run  # noqa: E402
 
 @task(name="ingest", cache_policy=NONE)
 def ingest(run: Run) -> dict:
-    return run.ingest(progress=False)
+    return run.ingest(progress=_progress())
 
 
 @task(name="pretrain", cache_policy=NONE)
 def pretrain(run: Run) -> dict | None:
-    return run.pretrain(progress=False)
+    return run.pretrain(progress=_progress())
 
 
 @task(name="floors", cache_policy=NONE, task_run_name="floors-{task_name}")
@@ -36,7 +38,7 @@ def floors(run: Run, task_name: str) -> dict | None:
 
 @task(name="finetune", cache_policy=NONE, task_run_name="finetune-{task_name}-{variant}-seed{seed}")
 def finetune(run: Run, task_name: str, variant: str, seed: int) -> dict:
-    return run.finetune(task_name, variant, seed, progress=False)
+    return run.finetune(task_name, variant, seed, progress=_progress())
 
 
 @task(name="evaluate", cache_policy=NONE)
@@ -49,7 +51,7 @@ def report(run: Run) -> dict:
     return run.report()
 
 
-@flow(name="dapt-pipeline", log_prints=True)
+@flow(name="dapt-pipeline", log_prints=False)  # True would log the bytecode dumps `datasets` prints to buffers
 def dapt_pipeline(recipe: str, data_dir: str | None = None, out: str | None = None) -> dict:
     """Ingest -> pretrain -> floors -> fine-tune every (task, variant, seed) -> evaluate -> report."""
     logger = get_run_logger()
@@ -76,6 +78,11 @@ def dapt_pipeline(recipe: str, data_dir: str | None = None, out: str | None = No
         description="test scores per task and variant",
     )
     return {"out_dir": str(run.out_dir), "results": results}
+
+
+def _progress() -> bool:
+    # Bars for a person at a terminal; none in a worker's captured logs.
+    return sys.stderr.isatty()
 
 
 def _artifact_key(recipe: str, what: str) -> str:

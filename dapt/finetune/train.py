@@ -157,6 +157,16 @@ def run_finetune(
         dev_score = score(task.metric, dev_preds, gold["dev"])
         history.append({"epoch": epoch, "train_loss": total_loss / max(1, n_batches), f"dev_{task.metric}": dev_score})
         bar.set_postfix(loss=f"{total_loss / max(1, n_batches):.3f}", dev=f"{dev_score:.4f}")
+        if not progress:
+            log.info(
+                "finetune %s seed %d epoch %d: train loss %.4f, dev %s %.4f",
+                task.name,
+                seed,
+                epoch,
+                total_loss / max(1, n_batches),
+                task.metric,
+                dev_score,
+            )
         if dev_score > best["score"]:
             best = {
                 "score": dev_score,

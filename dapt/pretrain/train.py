@@ -211,6 +211,15 @@ def run_pretrain(
             metrics.write(json.dumps(rec) + "\n")
             metrics.flush()
             bar.set_postfix(loss=f"{loss_val:.3f}", tok_s=f"{tps:,.0f}", mfu=f"{rec['mfu']:.1%}")
+            if not progress:  # no bar (a worker's log): one line per logging interval instead
+                log.info(
+                    "pretrain step %d/%d: loss %.4f, %.0f tokens/s, MFU %.2f%%",
+                    step + 1,
+                    total_steps,
+                    loss_val,
+                    tps,
+                    100 * rec["mfu"],
+                )
             t_window, tok_window = now, 0
     bar.close()
     seconds = time.perf_counter() - t_start

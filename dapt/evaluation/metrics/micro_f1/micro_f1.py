@@ -5,4 +5,6 @@ import dapt.evaluation.metric_module as base
 
 class MicroF1(base.ClassificationMetric):
     metric_name = "micro_f1"
-    metric_description = "Micro-averaged F1 over all labels present (equals accuracy for single-label data), as scikit-learn."
+    metric_description = (
+        "Micro-averaged F1 over all labels present (equals accuracy for single-label data), as scikit-learn."
+    )
