@@ -77,11 +77,13 @@ def render_report(results: dict) -> str:
         if labels:
             out.append("")
             for split, info in labels["splits"].items():
-                if info["not_in_train"] or info["train_labels_absent"]:
-                    out.append(
-                        f"- {split}: labels not in train {info['not_in_train'] or 'none'} (kept, always "
-                        f"scored wrong); train labels absent {info['train_labels_absent'] or 'none'}."
-                    )
+                notes = []
+                if info["not_in_train"]:
+                    notes.append(f"labels never seen in train {info['not_in_train']} (kept; always scored wrong)")
+                if info["train_labels_absent"]:
+                    notes.append(f"train labels absent here {info['train_labels_absent']}")
+                if notes:
+                    out.append(f"- {split} ({info['examples']:,} examples): " + "; ".join(notes) + ".")
     corpus = results.get("corpus")
     if corpus:
         d = corpus["documents"]
