@@ -3,7 +3,8 @@ from dapt.pretrain.flops import flops_per_token, mfu, non_embedding_params
 
 def test_flops_formula():
     assert flops_per_token(1_000_000, 2, 128, 128) == 6e6 + 12 * 2 * 128 * 128
-    assert flops_per_token(10, 0, 0, 0, vocab_size=100, head_fraction=0.5) == 6 * (10 + 50)
+    # The output projection (vocab x hidden) is paid at head_fraction of the positions.
+    assert flops_per_token(10, 0, 4, 0, vocab_size=100, head_fraction=0.5) == 6 * (10 + 0.5 * 100 * 4)
 
 
 def test_mfu():
