@@ -203,10 +203,12 @@ class Run:
         if not (model_dir / "config.json").is_file():
             raise FileNotFoundError(f"variant {variant!r} needs {model_dir}: run `dapt pretrain` first")
         from dapt.finetune import run_finetune
+        from dapt.finetune.token_train import run_token_finetune
 
         t0 = time.perf_counter()
-        res = run_finetune(
-            self.task(task_name),
+        task = self.task(task_name)
+        res = (run_token_finetune if task.is_tagging else run_finetune)(
+            task,
             model_dir,
             self.recipe.finetune_for(task_name),
             seed,
@@ -233,11 +235,15 @@ class Run:
             missing = [str(f) for fs in files.values() for f in fs if not f.is_file()]
             if missing:
                 raise FileNotFoundError(f"evaluate: missing predictions (run `dapt finetune` first): {missing[:3]}")
-            evaluation["test"].update(score_predictions(task.metric, {task.name: files}))
-            preds = {v: [np.asarray(read_predictions(f)[0]) for f in fs] for v, fs in files.items()}
-            gold = np.asarray(read_predictions(files["baseline"][0])[1])
+            evaluation["test"].update(
+                score_predictions(
+                    task.metric, {task.name: files}, {"scheme": task.tag_scheme} if task.is_tagging else {}
+                )
+            )
+            preds = {v: [_as_array(read_predictions(f)[0]) for f in fs] for v, fs in files.items()}
+            gold = _as_array(read_predictions(files["baseline"][0])[1])
             evaluation["comparisons"][task.name] = {
-                v: paired_bootstrap(task.metric, gold, preds[v], preds["baseline"])
+                v: paired_bootstrap(task.metric, gold, preds[v], preds["baseline"], tag_scheme=task.tag_scheme)
                 for v in self.recipe.variants
                 if v != "baseline"
             }
@@ -298,6 +304,15 @@ class Run:
         (self.out_dir / "results.json").write_text(json.dumps(results, indent=2))
         (self.out_dir / "report.md").write_text(render_report(results))
         return results
+
+
+def _as_array(values: list) -> np.ndarray:
+    """Label ids as an int array; tag sequences (lists of varying length) as a 1-D object array."""
+    if values and isinstance(values[0], list):
+        arr = np.empty(len(values), dtype=object)
+        arr[:] = values
+        return arr
+    return np.asarray(values)
 
 
 def _read_json(path: Path) -> dict | None:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 RECIPES_DIR = Path(__file__).resolve().parent.parent / "pipelines" / "recipes"
 
 Variant = Literal["baseline", "dapt"]
-Metric = Literal["micro_f1", "macro_f1", "accuracy"]
+Metric = Literal["micro_f1", "macro_f1", "accuracy", "span_f1"]
 PositiveInt = Annotated[int, Field(gt=0)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -92,11 +92,12 @@ class PretrainConfig(_Strict):
 
 
 class TaskConfig(_Strict):
-    """A labelled downstream task: sequence classification."""
+    """A labelled downstream task: sequence classification (``jsonl``, ``piboso``) or token tagging (``conll``)."""
 
     name: str
-    format: Literal["jsonl", "piboso"]
-    """``jsonl``: ``{"text": ..., "label": ...}`` per line; ``piboso``: ``###id`` + ``label<TAB>sentence``."""
+    format: Literal["jsonl", "piboso", "conll"]
+    """``jsonl``: ``{"text": ..., "label": ...}`` per line; ``piboso``: ``###id`` + ``label<TAB>sentence``;
+    ``conll``: one token per line with columns (tab- or space-separated), a blank line between sentences."""
     train: str
     dev: str
     test: str
@@ -108,15 +109,26 @@ class TaskConfig(_Strict):
     finetune: dict[str, Any] = Field(default_factory=dict)
     """Per-task overrides of the recipe's ``finetune`` settings (e.g. ``{epochs: 3}``); still identical for every
     variant of this task."""
+    token_column: int = 0
+    """``conll``: the column holding the token (0-based; negative counts from the end)."""
+    tag_column: int = -1
+    """``conll``: the column holding the BIO/BIOES tag."""
+    tag_scheme: Literal["BIO", "BIOES"] = "BIO"
     context_sentences: Annotated[int, Field(ge=0)] = 0
     """``piboso`` only: pass the k sentences before and after (and the position in the abstract) as a second
     segment. The floors see the same context."""
 
     @model_validator(mode="after")
-    def _context_needs_abstracts(self) -> TaskConfig:
+    def _consistent(self) -> TaskConfig:
         if self.context_sentences and self.format != "piboso":
             raise ValueError("context_sentences: only the piboso format has abstracts to take context from")
+        if (self.format == "conll") != (self.metric == "span_f1"):
+            raise ValueError("metric: span_f1 goes with format conll (token tagging), and only with it")
         return self
+
+    @property
+    def is_tagging(self) -> bool:
+        return self.format == "conll"
 
 
 class FinetuneConfig(_Strict):

@@ -49,3 +49,41 @@ def test_stage_order_errors_are_clear(tmp_path, data_root):
         run.finetune("chemprot", "dapt", 0)
     with pytest.raises(FileNotFoundError, match="dapt finetune"):
         run.evaluate()
+
+
+def test_tagging_task_through_every_stage(tmp_path, tiny_mlm_dir):
+    """A CoNLL task by configuration only: ingest, pretrain, floors, fine-tune, evaluate (span F1), report."""
+    from tests.finetune.conll_fixture import write_conll
+
+    root = tmp_path / "data"
+    write_conll(root / "ner", sizes=(60, 20, 20))
+    (root / "corpus.txt").write_text(
+        "".join(f"Protein {i} binds receptor {i % 7} in the cell nucleus.\n" for i in range(300))
+    )
+    recipe = tmp_path / "ner.yaml"
+    recipe.write_text(f"""
+name: ner
+base_model: {tiny_mlm_dir}
+seeds: [0, 1]
+variants: [baseline, dapt]
+corpus:
+  sources: [{{name: c, path: corpus.txt}}]
+pretrain: {{max_tokens: 4096, block_size: 32, batch_size: 8}}
+tasks:
+  - {{name: ner, format: conll, train: ner/train.tsv, dev: ner/dev.tsv, test: ner/test.tsv, metric: span_f1,
+     tag_column: 2}}
+finetune: {{learning_rate: 1.0e-3, epochs: 1, batch_size: 16, max_length: 48}}
+""")
+    run = Run.open(recipe, data_dir=str(root), out=str(tmp_path / "run"))
+    run.ingest(progress=False)
+    run.pretrain(progress=False)
+    floors = run.floors("ner")
+    assert floors["majority"]["test"] == 0.0
+    for _, variant, seed in run.finetune_jobs():
+        run.finetune("ner", variant, seed, progress=False)
+    ev = run.evaluate()
+    assert len(ev["test"]["ner"]["dapt"]["scores"]) == 2
+    assert set(ev["comparisons"]["ner"]["dapt"]) >= {"diff", "ci95", "p_value"}
+    results = run.report()
+    assert results["tasks"]["ner"]["baseline"]["metric"] == "span_f1"
+    assert results["tasks"]["ner"]["majority"]["mean"] == 0.0

@@ -19,18 +19,21 @@ def paired_bootstrap(
     preds_baseline: list[np.ndarray],
     n_resamples: int = 1000,
     seed: int = 0,
+    tag_scheme: str = "BIO",
 ) -> dict:
     """Difference ``variant - baseline`` of the seed-mean metric with its 95% CI and p-value.
 
     Args:
-        gold: ``[n]`` gold label ids of the test set (identical across seeds and variants).
+        gold: ``[n]`` gold label ids of the test set (identical across seeds and variants), or for ``span_f1`` an
+            object array of ``n`` tag sequences (resampling is over sentences).
         preds_variant, preds_baseline: one ``[n]`` prediction array per seed.
+        tag_scheme: BIO or BIOES, for ``span_f1``.
     """
     rng = np.random.default_rng(seed)
     n = len(gold)
 
     def mean_score(preds: list[np.ndarray], idx: np.ndarray) -> float:
-        return float(np.mean([score(metric, p[idx], gold[idx]) for p in preds]))
+        return float(np.mean([score(metric, p[idx], gold[idx], tag_scheme) for p in preds]))
 
     full = np.arange(n)
     observed = mean_score(preds_variant, full) - mean_score(preds_baseline, full)

@@ -51,9 +51,16 @@ def macro_f1(predictions: Sequence[int], references: Sequence[int], labels: Sequ
 
 
 METRICS = {"micro_f1": micro_f1, "macro_f1": macro_f1, "accuracy": accuracy}
+SEQUENCE_METRICS = {"span_f1"}
+"""Metrics over tag sequences (lists of per-token tags), not over one label id per example."""
 
 
-def score(metric: str, predictions: Sequence[int], references: Sequence[int]) -> float:
+def score(metric: str, predictions: Sequence, references: Sequence, tag_scheme: str = "BIO") -> float:
+    """Score with a metric by name: label ids for classification metrics, tag sequences for ``span_f1``."""
+    if metric == "span_f1":
+        from dapt.evaluation.spans import span_f1
+
+        return span_f1(predictions, references, tag_scheme)
     try:
         fn = METRICS[metric]
     except KeyError:

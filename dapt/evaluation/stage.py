@@ -17,7 +17,9 @@ def read_predictions(path: Path) -> tuple[list[int], list[int], list[str]]:
     return preds, gold, ids
 
 
-def score_predictions(metric_name: str, prediction_files: dict[str, dict[str, list[Path]]]) -> dict:
+def score_predictions(
+    metric_name: str, prediction_files: dict[str, dict[str, list[Path]]], metric_kwargs: dict | None = None
+) -> dict:
     """``{task: {variant: [file per seed]}}`` -> ``{task: {variant: {"metric", "scores": [...]}}}``.
 
     Each file is scored with the local ``evaluate`` module of the task's metric (never the hub copy).
@@ -34,6 +36,7 @@ def score_predictions(metric_name: str, prediction_files: dict[str, dict[str, li
             scores = []
             for f in files:
                 preds, gold, _ = read_predictions(f)
-                scores.append(metrics[metric_name].compute(predictions=preds, references=gold)[metric_name])
+                result = metrics[metric_name].compute(predictions=preds, references=gold, **(metric_kwargs or {}))
+                scores.append(result[metric_name])
             out[task][variant] = {"metric": metric_name, "scores": scores}
     return out

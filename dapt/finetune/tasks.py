@@ -22,9 +22,16 @@ class Example:
     """Second segment given with the text (e.g. the neighbouring sentences of an abstract); empty for none."""
 
 
+@dataclass(frozen=True, slots=True)
+class TaggedSentence:
+    example_id: str
+    tokens: list[str]
+    tags: list[str]
+
+
 @dataclass
 class SplitData:
-    examples: list[Example]
+    examples: list[Example] | list[TaggedSentence]
     quarantined: dict[str, int] = field(default_factory=dict)
     """reason -> count of records that could not be used."""
 
@@ -101,6 +108,49 @@ def read_piboso(path: Path, context_sentences: int = 0) -> SplitData:
     return out
 
 
+def read_conll(path: Path, token_column: int = 0, tag_column: int = -1) -> SplitData:
+    """CoNLL/IOB: one token per line, columns split on tabs (else on spaces); a blank line ends a sentence;
+    ``-DOCSTART-`` lines are document markers, not tokens. A sentence with a line lacking the columns is
+    quarantined whole (a partial sentence would shift its spans)."""
+    out = SplitData(examples=[])
+    tokens: list[str] = []
+    tags: list[str] = []
+    bad = False
+    start = 1
+
+    def flush() -> None:
+        nonlocal tokens, tags, bad
+        if bad:
+            out.quarantine("malformed_line")
+        elif tokens:
+            out.examples.append(TaggedSentence(f"{path.name}:{start}", tokens, tags))
+        tokens, tags, bad = [], [], False
+
+    with open(path, encoding="utf-8") as f:
+        for i, raw in enumerate(f, start=1):
+            line = raw.rstrip("\n")
+            if not line.strip() or line.startswith("-DOCSTART-"):
+                flush()
+                start = i + 1
+                continue
+            cols = line.split("\t") if "\t" in line else line.split()
+            if len(cols) < 2:  # a token without a tag (the two column indexes would point at the same text)
+                bad = True
+                continue
+            try:
+                tok, tag = cols[token_column].strip(), cols[tag_column].strip()
+            except IndexError:
+                bad = True
+                continue
+            if not tok or not tag:
+                bad = True
+                continue
+            tokens.append(tok)
+            tags.append(tag)
+    flush()
+    return out
+
+
 def load_split(task: TaskConfig, split: str, data_root: Path) -> SplitData:
     """Read one split of a task (``train``, ``dev`` or ``test``), truncated to ``task.max_examples`` if set."""
     path = data_root / getattr(task, split)
@@ -108,6 +158,8 @@ def load_split(task: TaskConfig, split: str, data_root: Path) -> SplitData:
         data = read_jsonl_task(path, task.text_field, task.label_field)
     elif task.format == "piboso":
         data = read_piboso(path, task.context_sentences)
+    elif task.format == "conll":
+        data = read_conll(path, task.token_column, task.tag_column)
     else:  # pragma: no cover - the recipe schema forbids other values
         raise TaskFormatError(f"unknown task format {task.format!r}")
     if not data.examples:

@@ -7,7 +7,6 @@ the evaluation stage's job.
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import time
@@ -15,13 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from dapt.device import describe, pick_device
 from dapt.evaluation.scores import score
 from dapt.finetune.batching import iterate, length_grouped_batches, sorted_batches
 from dapt.finetune.labels import LabelSpace, label_report
+from dapt.finetune.loop import fit
 from dapt.finetune.model import SequenceClassifier, load_encoder
 from dapt.finetune.tasks import load_split
 from dapt.recipe import FinetuneConfig, TaskConfig
@@ -114,74 +112,37 @@ def run_finetune(
     device = pick_device()
     model.to(device).train()
 
-    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
-    params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(
-        [
-            {"params": [p for n, p in params if not n.endswith(no_decay)], "weight_decay": cfg.weight_decay},
-            {"params": [p for n, p in params if n.endswith(no_decay)], "weight_decay": 0.0},
-        ],
-        lr=cfg.learning_rate,
-    )
     gen = torch.Generator().manual_seed(seed)
     lengths = [len(s) for s in seqs["train"].ids]
-    steps_per_epoch = -(-len(lengths) // cfg.batch_size)
-    total_steps = steps_per_epoch * cfg.epochs
-    warmup = int(cfg.warmup_ratio * total_steps)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt,
-        lambda s: (
-            (s + 1) / max(1, warmup) if s < warmup else max(0.0, (total_steps - s) / max(1, total_steps - warmup))
-        ),
-    )
     train_gold = torch.tensor(gold["train"], device=device)
 
-    t0 = time.perf_counter()
-    history, best = [], {"score": -1.0, "epoch": 0, "state": None, "dev_preds": None}
-    bar = tqdm(total=total_steps, desc=f"finetune {task.name} seed {seed}", unit="step", disable=not progress)
-    for epoch in range(1, cfg.epochs + 1):
-        total_loss, n_batches = 0.0, 0
+    def train_batches():
         batches = length_grouped_batches(lengths, cfg.batch_size, gen)
         for idx, ids, attn, types in iterate(seqs["train"].ids, batches, pad_id, seqs["train"].type_ids):
             types = types.to(device) if types is not None else None
-            loss = F.cross_entropy(model(ids.to(device), attn.to(device), types), train_gold[idx])
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
-            opt.step()
-            sched.step()
-            opt.zero_grad(set_to_none=True)
-            total_loss += loss.item()
-            n_batches += 1
-            bar.update(1)
-        dev_preds = predict(model, seqs["dev"], cfg.eval_batch_size, pad_id)
-        dev_score = score(task.metric, dev_preds, gold["dev"])
-        history.append({"epoch": epoch, "train_loss": total_loss / max(1, n_batches), f"dev_{task.metric}": dev_score})
-        bar.set_postfix(loss=f"{total_loss / max(1, n_batches):.3f}", dev=f"{dev_score:.4f}")
-        if not progress:
-            log.info(
-                "finetune %s seed %d epoch %d: train loss %.4f, dev %s %.4f",
-                task.name,
-                seed,
-                epoch,
-                total_loss / max(1, n_batches),
-                task.metric,
-                dev_score,
-            )
-        if dev_score > best["score"]:
-            best = {
-                "score": dev_score,
-                "epoch": epoch,
-                "state": copy.deepcopy(model.state_dict()),
-                "dev_preds": dev_preds,
-            }
-    bar.close()
-    train_seconds = time.perf_counter() - t0
+            yield (ids.to(device), attn.to(device), types), train_gold[idx]
 
-    model.load_state_dict(best["state"])
+    def evaluate_dev():
+        preds = predict(model, seqs["dev"], cfg.eval_batch_size, pad_id)
+        return score(task.metric, preds, gold["dev"]), preds
+
+    res = fit(
+        model,
+        cfg,
+        -(-len(lengths) // cfg.batch_size),
+        train_batches,
+        evaluate_dev,
+        task.metric,
+        f"finetune {task.name} seed {seed}",
+        progress,
+    )
+
     t1 = time.perf_counter()
     test_preds = predict(model, seqs["test"], cfg.eval_batch_size, pad_id)
     test_seconds = time.perf_counter() - t1
-    _write_predictions(out_dir / "predictions_dev.jsonl", splits["dev"].examples, gold["dev"], best["dev_preds"], space)
+    _write_predictions(
+        out_dir / "predictions_dev.jsonl", splits["dev"].examples, gold["dev"], res.best_dev_predictions, space
+    )
     _write_predictions(out_dir / "predictions_test.jsonl", splits["test"].examples, gold["test"], test_preds, space)
 
     summary = {
@@ -189,10 +150,10 @@ def run_finetune(
         "model_dir": str(model_dir),
         "seed": seed,
         "metric": task.metric,
-        "best_epoch": best["epoch"],
-        f"dev_{task.metric}": best["score"],
-        "history": history,
-        "train_seconds": round(train_seconds, 2),
+        "best_epoch": res.best_epoch,
+        f"dev_{task.metric}": res.best_dev_score,
+        "history": res.history,
+        "train_seconds": round(res.train_seconds, 2),
         "device": describe(device),
         "test_predict_seconds": round(test_seconds, 2),
         "examples": {s: len(d.examples) for s, d in splits.items()},

@@ -1,0 +1,96 @@
+"""The fine-tuning loop shared by sentence and token tasks: AdamW, linear warmup and decay, clipping, one dev
+evaluation per epoch, and the weights of the best dev epoch restored at the end (model selection on dev only)."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from dapt.recipe import FinetuneConfig
+
+log = logging.getLogger(__name__)
+
+NO_DECAY = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
+
+
+@dataclass
+class FitResult:
+    history: list[dict]
+    best_epoch: int
+    best_dev_score: float
+    best_dev_predictions: list
+    train_seconds: float
+
+
+def linear_warmup_decay(total_steps: int, warmup_steps: int) -> Callable[[int], float]:
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / max(1, warmup_steps)
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
+
+    return factor
+
+
+def fit(
+    model: torch.nn.Module,
+    cfg: FinetuneConfig,
+    steps_per_epoch: int,
+    train_batches: Callable[[], Iterator[tuple[tuple, torch.Tensor]]],
+    evaluate_dev: Callable[[], tuple[float, list]],
+    metric: str,
+    desc: str,
+    progress: bool = True,
+) -> FitResult:
+    """Train ``model`` for ``cfg.epochs``; keep (and load back) the weights of the best dev epoch.
+
+    Args:
+        train_batches: called once per epoch; yields ``(model inputs, targets)``; targets of -100 are ignored.
+        evaluate_dev: returns ``(dev score, dev predictions)`` for the current weights.
+    """
+    params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(
+        [
+            {"params": [p for n, p in params if not n.endswith(NO_DECAY)], "weight_decay": cfg.weight_decay},
+            {"params": [p for n, p in params if n.endswith(NO_DECAY)], "weight_decay": 0.0},
+        ],
+        lr=cfg.learning_rate,
+    )
+    total_steps = steps_per_epoch * cfg.epochs
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, linear_warmup_decay(total_steps, int(cfg.warmup_ratio * total_steps))
+    )
+    t0 = time.perf_counter()
+    history: list[dict] = []
+    best: dict = {"score": -1.0, "epoch": 0, "state": None, "preds": []}
+    bar = tqdm(total=total_steps, desc=desc, unit="step", disable=not progress)
+    for epoch in range(1, cfg.epochs + 1):
+        total_loss, n_batches = 0.0, 0
+        for inputs, targets in train_batches():
+            logits = model(*inputs)
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+            opt.step()
+            sched.step()
+            opt.zero_grad(set_to_none=True)
+            total_loss += loss.item()
+            n_batches += 1
+            bar.update(1)
+        dev_score, dev_preds = evaluate_dev()
+        train_loss = total_loss / max(1, n_batches)
+        history.append({"epoch": epoch, "train_loss": train_loss, f"dev_{metric}": dev_score})
+        bar.set_postfix(loss=f"{train_loss:.3f}", dev=f"{dev_score:.4f}")
+        if not progress:  # no bar (a worker's log): one line per epoch instead
+            log.info("%s epoch %d: train loss %.4f, dev %s %.4f", desc, epoch, train_loss, metric, dev_score)
+        if dev_score > best["score"]:
+            best = {"score": dev_score, "epoch": epoch, "state": copy.deepcopy(model.state_dict()), "preds": dev_preds}
+    bar.close()
+    model.load_state_dict(best["state"])
+    return FitResult(history, best["epoch"], best["score"], best["preds"], time.perf_counter() - t0)
