@@ -11,12 +11,14 @@ Run directory layout::
     <out>/evaluation.json           test scores per task/variant/seed (local evaluate modules)
     <out>/results.json, report.md   report
 
-A stage whose output is complete for the same recipe hash is skipped, so a rerun after a crash redoes only what
-is missing.
+A stage whose output is complete for the same inputs (the hash of the recipe settings it depends on, see
+``Run.stage_inputs``) is skipped: a rerun after a crash redoes only what is missing, and a changed key redoes only
+the stages downstream of it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -84,15 +86,52 @@ class Run:
         tmp.write_text(json.dumps(info, indent=2))
         tmp.replace(self.out_dir / "run.json")
 
+    def stage_inputs(self, key: str) -> dict:
+        """The recipe settings a stage's output depends on: a change elsewhere in the recipe does not redo it."""
+        r = self.recipe
+        corpus = {
+            "base_model": r.base_model,
+            "trust_remote_code": r.trust_remote_code,
+            "corpus": r.corpus.model_dump(mode="json"),
+            "block_size": r.pretrain.block_size,
+            "heldout_fraction": r.pretrain.heldout_fraction,
+            "seed": r.pretrain.seed,
+        }
+        if key == "ingest":
+            return corpus
+        if key == "pretrain":
+            return {**corpus, "pretrain": r.pretrain.model_dump(mode="json")}
+        if "/" not in key:  # evaluate, report: cheap, and they read everything
+            return {"recipe": r.model_dump(mode="json")}
+        stage, task_name, *rest = key.split("/")
+        task = self.task(task_name).model_dump(mode="json")
+        if stage == "floors":
+            return {"task": task}
+        if stage == "finetune":
+            variant, seed = rest
+            model = self.stage_inputs("pretrain") if variant == "dapt" else {"base_model": r.base_model}
+            return {
+                "task": task,
+                "finetune": r.finetune_for(task_name).model_dump(mode="json"),
+                "model": model,
+                "variant": variant,
+                "seed": seed,
+            }
+        return {"recipe": r.model_dump(mode="json")}
+
+    def stage_hash(self, key: str) -> str:
+        blob = json.dumps(self.stage_inputs(key), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
     def _done(self, key: str) -> bool:
         st = self.run_info()["stages"].get(key)
-        return bool(st and st.get("config_hash") == self.recipe.config_hash() and st.get("status") == "done")
+        return bool(st and st.get("inputs_hash") == self.stage_hash(key) and st.get("status") == "done")
 
     def _mark(self, key: str, seconds: float, **extra) -> None:
         info = self.run_info()
         info["stages"][key] = {
             "status": "done",
-            "config_hash": self.recipe.config_hash(),
+            "inputs_hash": self.stage_hash(key),
             "seconds": round(seconds, 2),
             **extra,
         }

@@ -87,3 +87,19 @@ finetune: {{learning_rate: 1.0e-3, epochs: 1, batch_size: 16, max_length: 48}}
     results = run.report()
     assert results["tasks"]["ner"]["baseline"]["metric"] == "span_f1"
     assert results["tasks"]["ner"]["majority"]["mean"] == 0.0
+
+
+def test_stage_hashes_follow_their_inputs(tmp_path, data_root):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(LR0.replace("variants: [baseline]", "variants: [baseline, dapt]"))
+    a = Run.open(recipe, data_dir=str(data_root), out=str(tmp_path / "a"))
+    recipe.write_text(
+        LR0.replace("variants: [baseline]", "variants: [baseline, dapt]").replace(
+            "pretrain: {max_tokens: 1000}", "pretrain: {max_tokens: 2000}"
+        )
+    )
+    b = Run.open(recipe, data_dir=str(data_root), out=str(tmp_path / "b"))
+    same = ["ingest", "floors/chemprot", "finetune/chemprot/baseline/0"]
+    changed = ["pretrain", "finetune/chemprot/dapt/0"]
+    assert all(a.stage_hash(k) == b.stage_hash(k) for k in same)
+    assert all(a.stage_hash(k) != b.stage_hash(k) for k in changed)
