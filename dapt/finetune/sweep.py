@@ -10,6 +10,7 @@ import json
 import time
 from pathlib import Path
 
+from dapt.finetune.token_train import run_token_finetune
 from dapt.finetune.train import run_finetune
 from dapt.floors import compute_floors
 from dapt.models import resolve_model
@@ -50,7 +51,8 @@ def run_sweep(
             cfg = FinetuneConfig.model_validate({**recipe.finetune_for(task.name).model_dump(), **overrides})
             t0 = time.perf_counter()
             tag = "_".join(f"{k}{v}" for k, v in overrides.items())
-            res = run_finetune(
+            fn = run_token_finetune if task.is_tagging else run_finetune
+            res = fn(
                 task,
                 model_dir,
                 cfg,
@@ -59,6 +61,7 @@ def run_sweep(
                 out_dir / "runs" / task.name / tag,
                 trust_remote_code=recipe.trust_remote_code,
                 progress=False,
+                predict_test=False,
             )
             row = {
                 "task": task.name,

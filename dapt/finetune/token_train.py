@@ -87,6 +87,7 @@ def run_token_finetune(
     out_dir: Path,
     trust_remote_code: bool = False,
     progress: bool = True,
+    predict_test: bool = True,
 ) -> FinetuneResult:
     """Fine-tune a tagger; write per-sentence dev/test predictions and a summary (same layout as sentence tasks)."""
     from transformers import AutoTokenizer
@@ -148,9 +149,12 @@ def run_token_finetune(
         progress,
     )
     t1 = time.perf_counter()
-    test_preds = predict_tags(model, enc["test"], tags, cfg.eval_batch_size, pad_id)
+    # A sweep passes predict_test=False: choosing settings must not even produce test predictions.
+    test_preds = predict_tags(model, enc["test"], tags, cfg.eval_batch_size, pad_id) if predict_test else None
     test_seconds = time.perf_counter() - t1
     for split, preds in (("dev", res.best_dev_predictions), ("test", test_preds)):
+        if preds is None:
+            continue
         with (out_dir / f"predictions_{split}.jsonl").open("w") as f:
             for ex, p in zip(splits[split].examples, preds, strict=True):
                 f.write(json.dumps({"id": ex.example_id, "tokens": ex.tokens, "gold": ex.tags, "pred": p}) + "\n")

@@ -89,6 +89,7 @@ def run_finetune(
     out_dir: Path,
     trust_remote_code: bool = False,
     progress: bool = True,
+    predict_test: bool = True,
 ) -> FinetuneResult:
     """Fine-tune ``model_dir`` on ``task`` with ``seed``; write dev/test predictions and a summary to ``out_dir``."""
     from transformers import AutoTokenizer
@@ -138,12 +139,14 @@ def run_finetune(
     )
 
     t1 = time.perf_counter()
-    test_preds = predict(model, seqs["test"], cfg.eval_batch_size, pad_id)
+    # A sweep passes predict_test=False: choosing settings must not even produce test predictions.
+    test_preds = predict(model, seqs["test"], cfg.eval_batch_size, pad_id) if predict_test else None
     test_seconds = time.perf_counter() - t1
     _write_predictions(
         out_dir / "predictions_dev.jsonl", splits["dev"].examples, gold["dev"], res.best_dev_predictions, space
     )
-    _write_predictions(out_dir / "predictions_test.jsonl", splits["test"].examples, gold["test"], test_preds, space)
+    if test_preds is not None:
+        _write_predictions(out_dir / "predictions_test.jsonl", splits["test"].examples, gold["test"], test_preds, space)
 
     summary = {
         "task": task.name,
