@@ -22,7 +22,7 @@ from dapt.finetune.batching import iterate, length_grouped_batches, sorted_batch
 from dapt.finetune.loop import fit
 from dapt.finetune.model import load_encoder
 from dapt.finetune.tasks import TaggedSentence, load_split
-from dapt.finetune.train import FinetuneResult
+from dapt.finetune.train import FinetuneResult, run_summary
 from dapt.recipe import FinetuneConfig, TaskConfig
 
 
@@ -161,23 +161,11 @@ def run_token_finetune(
 
     truncated = {s: sum(1 for first in e.first_subword for p in first if p < 0) for s, e in enc.items()}
     summary = {
-        "task": task.name,
-        "model_dir": str(model_dir),
-        "seed": seed,
-        "metric": task.metric,
-        "best_epoch": res.best_epoch,
-        f"dev_{task.metric}": res.best_dev_score,
-        "history": res.history,
-        "train_seconds": round(res.train_seconds, 2),
-        "device": describe(device),
-        "test_predict_seconds": round(test_seconds, 2),
-        "examples": {s: len(d.examples) for s, d in splits.items()},
-        "quarantined": {s: d.quarantined for s, d in splits.items()},
+        **run_summary(task, model_dir, seed, res, describe(device), test_seconds, splits, cfg),
         "tags": tags,
         "unseen_tags": unseen,
         "words_truncated": truncated,
         "labels": {"train_labels": tags, "splits": {}},
-        "settings": cfg.model_dump(),
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     return FinetuneResult(out_dir=out_dir, summary=summary)

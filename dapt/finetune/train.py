@@ -40,6 +40,25 @@ class Encoded:
     """Segment ids, only for text pairs (text + context) and only where the tokenizer makes them."""
 
 
+def run_summary(task, model_dir, seed: int, res, device: str, test_seconds: float, splits: dict, cfg) -> dict:
+    """The summary fields every fine-tuning run writes, sentence or token task."""
+    return {
+        "task": task.name,
+        "model_dir": str(model_dir),
+        "seed": seed,
+        "metric": task.metric,
+        "best_epoch": res.best_epoch,
+        f"dev_{task.metric}": res.best_dev_score,
+        "history": res.history,
+        "train_seconds": round(res.train_seconds, 2),
+        "device": device,
+        "test_predict_seconds": round(test_seconds, 2),
+        "examples": {s: len(d.examples) for s, d in splits.items()},
+        "quarantined": {s: d.quarantined for s, d in splits.items()},
+        "settings": cfg.model_dump(),
+    }
+
+
 def encode_examples(tokenizer, examples, max_length: int) -> Encoded:
     """Token ids per example; with context, the pair ``[CLS] text [SEP] context [SEP]`` (longest part cut first)."""
     texts = [e.text for e in examples]
@@ -149,21 +168,9 @@ def run_finetune(
         _write_predictions(out_dir / "predictions_test.jsonl", splits["test"].examples, gold["test"], test_preds, space)
 
     summary = {
-        "task": task.name,
-        "model_dir": str(model_dir),
-        "seed": seed,
-        "metric": task.metric,
-        "best_epoch": res.best_epoch,
-        f"dev_{task.metric}": res.best_dev_score,
-        "history": res.history,
-        "train_seconds": round(res.train_seconds, 2),
-        "device": describe(device),
-        "test_predict_seconds": round(test_seconds, 2),
-        "examples": {s: len(d.examples) for s, d in splits.items()},
-        "quarantined": {s: d.quarantined for s, d in splits.items()},
+        **run_summary(task, model_dir, seed, res, describe(device), test_seconds, splits, cfg),
         "labels": label_report(space, {s: [e.label for e in d.examples] for s, d in splits.items()}),
         "unseen_labels": list(space.unseen),
-        "settings": cfg.model_dump(),
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     return FinetuneResult(out_dir=out_dir, summary=summary)

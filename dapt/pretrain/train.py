@@ -50,6 +50,12 @@ def _maskable(ids: torch.Tensor, attn: torch.Tensor, special_ids: list[int]) -> 
     return attn.bool() & ~torch.isin(ids, torch.tensor(special_ids, dtype=ids.dtype))
 
 
+def mask_batch(ids: torch.Tensor, attn: torch.Tensor, tokenizer, mask_prob: float, gen: torch.Generator):
+    """Mask a batch of packed blocks: special tokens and padding are never chosen."""
+    maskable = _maskable(ids, attn, tokenizer.all_special_ids)
+    return mask_tokens(ids, maskable, tokenizer.mask_token_id, len(tokenizer), mask_prob, gen)
+
+
 @torch.no_grad()
 def heldout_perplexity(model, input_ids, n_real, cfg: PretrainConfig, tokenizer, batch_size: int = 64) -> float:
     """MLM perplexity (exp of mean masked-token loss) on held-out blocks, with a fixed mask seed so that every
@@ -63,14 +69,7 @@ def heldout_perplexity(model, input_ids, n_real, cfg: PretrainConfig, tokenizer,
     for i in range(0, len(input_ids), batch_size):
         ids = input_ids[i : i + batch_size]
         attn = (positions[None, :] < n_real[i : i + batch_size][:, None]).long()
-        inputs, labels = mask_tokens(
-            ids,
-            _maskable(ids, attn, tokenizer.all_special_ids),
-            tokenizer.mask_token_id,
-            len(tokenizer),
-            cfg.mask_prob,
-            gen,
-        )
+        inputs, labels = mask_batch(ids, attn, tokenizer, cfg.mask_prob, gen)
         n = int((labels != -100).sum())
         if n:
             dev = next(model.parameters()).device
@@ -177,14 +176,7 @@ def run_pretrain(
     loss_val = float("nan")
     for step in range(total_steps):
         ids, attn, epoch = next(batches)
-        inputs, labels = mask_tokens(
-            ids,
-            _maskable(ids, attn, tokenizer.all_special_ids),
-            tokenizer.mask_token_id,
-            len(tokenizer),
-            cfg.mask_prob,
-            gen,
-        )
+        inputs, labels = mask_batch(ids, attn, tokenizer, cfg.mask_prob, gen)
         loss = mlm_loss(model, inputs.to(device), attn.to(device), labels.to(device))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
