@@ -13,11 +13,10 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from dapt.optim import decay_groups, linear_warmup_decay
 from dapt.recipe import FinetuneConfig
 
 log = logging.getLogger(__name__)
-
-NO_DECAY = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
 
 
 @dataclass
@@ -27,15 +26,6 @@ class FitResult:
     best_dev_score: float
     best_dev_predictions: list
     train_seconds: float
-
-
-def linear_warmup_decay(total_steps: int, warmup_steps: int) -> Callable[[int], float]:
-    def factor(step: int) -> float:
-        if step < warmup_steps:
-            return (step + 1) / max(1, warmup_steps)
-        return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
-
-    return factor
 
 
 def fit(
@@ -54,14 +44,7 @@ def fit(
         train_batches: called once per epoch; yields ``(model inputs, targets)``; targets of -100 are ignored.
         evaluate_dev: returns ``(dev score, dev predictions)`` for the current weights.
     """
-    params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(
-        [
-            {"params": [p for n, p in params if not n.endswith(NO_DECAY)], "weight_decay": cfg.weight_decay},
-            {"params": [p for n, p in params if n.endswith(NO_DECAY)], "weight_decay": 0.0},
-        ],
-        lr=cfg.learning_rate,
-    )
+    opt = torch.optim.AdamW(decay_groups(model, cfg.weight_decay), lr=cfg.learning_rate)
     total_steps = steps_per_epoch * cfg.epochs
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, linear_warmup_decay(total_steps, int(cfg.warmup_ratio * total_steps))

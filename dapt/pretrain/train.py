@@ -18,6 +18,7 @@ import torch
 from tqdm.auto import tqdm
 
 from dapt.device import describe, pick_device
+from dapt.optim import decay_groups, linear_warmup_decay
 from dapt.pretrain.flops import flops_per_token, mfu, non_embedding_params
 from dapt.pretrain.masked_head import mlm_loss, supports_masked_head
 from dapt.pretrain.masking import mask_tokens
@@ -146,22 +147,8 @@ def run_pretrain(
         cfg.peak_flops,
     )
 
-    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
-    groups = [
-        {
-            "params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
-            "weight_decay": cfg.weight_decay,
-        },
-        {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
-    ]
-    opt = torch.optim.AdamW(groups, lr=cfg.learning_rate, betas=(0.9, 0.98), eps=1e-6)
-
-    def lr_at(step: int) -> float:
-        if step < warmup_steps:
-            return (step + 1) / max(1, warmup_steps)
-        return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
-
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
+    opt = torch.optim.AdamW(decay_groups(model, cfg.weight_decay), lr=cfg.learning_rate, betas=(0.9, 0.98), eps=1e-6)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, linear_warmup_decay(total_steps, warmup_steps))
 
     metrics_path = out_dir / "metrics.jsonl"
     metrics = metrics_path.open("w")

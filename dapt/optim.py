@@ -1,0 +1,29 @@
+"""Optimizer pieces shared by pretraining and fine-tuning: weight-decay groups and the LR schedule."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+# Biases and normalisation weights are not decayed (the usual BERT/AdamW practice).
+NO_DECAY = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
+
+
+def decay_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
+    params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    return [
+        {"params": [p for n, p in params if not n.endswith(NO_DECAY)], "weight_decay": weight_decay},
+        {"params": [p for n, p in params if n.endswith(NO_DECAY)], "weight_decay": 0.0},
+    ]
+
+
+def linear_warmup_decay(total_steps: int, warmup_steps: int) -> Callable[[int], float]:
+    """LR factor: linear warmup over ``warmup_steps``, then linear decay to 0 at ``total_steps``."""
+
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / max(1, warmup_steps)
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
+
+    return factor
