@@ -4,7 +4,9 @@ Run directory layout::
 
     <out>/recipe.yaml               the recipe as validated (JSON-compatible YAML)
     <out>/run.json                  recipe name, config hash, data root, versions, stage timings
-    <out>/corpus/                   ingest: dataset/ (Arrow: train, heldout) + stats.json
+    <out>/corpus/                   ingest of the domain corpus: dataset/{train,heldout}/shard-*.arrow, stats.json,
+                                    manifest.json, rejects.jsonl, data_card.md, diagnostics.json
+    <out>/general/                  the same for the general-domain corpus, when the recipe has one
     <out>/pretrain/                 pretrain: model/ (Hugging Face folder), metrics.jsonl, summary.json
     <out>/floors/<task>.json        majority and tfidf-lr reference scores
     <out>/finetune/<task>/<variant>/seed<k>/   predictions_{dev,test}.jsonl, summary.json
@@ -93,6 +95,14 @@ class Run:
             "base_model": r.base_model,
             "trust_remote_code": r.trust_remote_code,
             "corpus": r.corpus.model_dump(mode="json"),
+            "general_corpus": r.general_corpus.model_dump(mode="json") if r.general_corpus else None,
+            # Decontamination reads the tasks' dev/test text; diagnostics their train text.
+            "tasks": [
+                t.model_dump(
+                    mode="json", include={"name", "format", "train", "dev", "test", "text_field", "token_column"}
+                )
+                for t in r.tasks
+            ],
             "block_size": r.pretrain.block_size,
             "heldout_fraction": r.pretrain.heldout_fraction,
             "seed": r.pretrain.seed,
@@ -143,6 +153,10 @@ class Run:
         return self.out_dir / "corpus"
 
     @property
+    def general_dir(self) -> Path:
+        return self.out_dir / "general"
+
+    @property
     def pretrain_dir(self) -> Path:
         return self.out_dir / "pretrain"
 
@@ -169,28 +183,39 @@ class Run:
 
     # ---- stages ------------------------------------------------------------------------------------------------
     def ingest(self, progress: bool = True) -> dict:
+        """Ingest the domain corpus (decontaminated against the tasks) and the general corpus if any, then the
+        domain diagnostics (fertility, vocabulary overlap) across corpora and tasks."""
         if self._done("ingest"):
             log.info("ingest: complete for this recipe hash, skipped")
             return json.loads((self.corpus_dir / "stats.json").read_text())
         from transformers import AutoTokenizer
 
         from dapt.ingest import run_ingest
+        from dapt.ingest.data_card import render_data_card
+        from dapt.ingest.diagnostics import domain_diagnostics
         from dapt.models import resolve_model
 
         t0 = time.perf_counter()
-        tok = AutoTokenizer.from_pretrained(
-            resolve_model(self.recipe.base_model), trust_remote_code=self.recipe.trust_remote_code
-        )
-        res = run_ingest(
-            self.recipe.corpus,
-            self.data_root,
-            self.corpus_dir,
-            tok,
-            self.recipe.pretrain.block_size,
-            self.recipe.pretrain.heldout_fraction,
-            seed=self.recipe.pretrain.seed,
+        r = self.recipe
+        tok = AutoTokenizer.from_pretrained(resolve_model(r.base_model), trust_remote_code=r.trust_remote_code)
+        common = dict(
+            tokenizer=tok,
+            block_size=r.pretrain.block_size,
+            heldout_fraction=r.pretrain.heldout_fraction,
+            seed=r.pretrain.seed,
             progress=progress,
-            name=f"{self.recipe.name} domain corpus",
+            tasks=r.tasks,
+            tokenizer_name=r.base_model,
+        )
+        res = run_ingest(r.corpus, self.data_root, self.corpus_dir, name=f"{r.name} domain corpus", **common)
+        corpora = {"domain": self.corpus_dir}
+        if r.general_corpus is not None:
+            run_ingest(r.general_corpus, self.data_root, self.general_dir, name=f"{r.name} general corpus", **common)
+            corpora["general"] = self.general_dir
+        diag = domain_diagnostics(corpora, r.tasks, self.data_root, tok, tokenizer_name=r.base_model)
+        (self.corpus_dir / "diagnostics.json").write_text(json.dumps(diag, indent=2))
+        (self.corpus_dir / "data_card.md").write_text(
+            render_data_card(res.stats["name"], r.corpus, res.stats, diagnostics=diag)
         )
         self._mark("ingest", time.perf_counter() - t0)
         return res.stats
@@ -202,7 +227,7 @@ class Run:
         if self._done("pretrain"):
             log.info("pretrain: complete for this recipe hash, skipped")
             return json.loads((self.pretrain_dir / "summary.json").read_text())
-        if not (self.corpus_dir / "dataset").is_dir():
+        if not (self.corpus_dir / "dataset" / "train").is_dir():
             raise FileNotFoundError(f"pretrain needs the ingested corpus: run `dapt ingest` first ({self.corpus_dir})")
         from dapt.models import resolve_model
         from dapt.pretrain import run_pretrain
@@ -215,6 +240,7 @@ class Run:
             self.pretrain_dir,
             trust_remote_code=self.recipe.trust_remote_code,
             progress=progress,
+            general_dir=self.general_dir / "dataset" if self.recipe.general_corpus else None,
         )
         self._mark("pretrain", time.perf_counter() - t0)
         return res.summary
@@ -319,6 +345,8 @@ class Run:
         info = self.run_info()
         extra = {
             "corpus": _read_json(self.corpus_dir / "stats.json"),
+            "general_corpus": _read_json(self.general_dir / "stats.json"),
+            "diagnostics": _read_json(self.corpus_dir / "diagnostics.json"),
             "pretrain": _read_json(self.pretrain_dir / "summary.json"),
             "finetune_cost": cost,
             "labels": labels,

@@ -1,8 +1,9 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
-from dapt.recipe import Recipe, RecipeError, check_paths, list_recipes, load_recipe
+from dapt.recipe import RECIPES_DIR, Recipe, RecipeError, check_paths, list_recipes, load_recipe
 
 MINIMAL = """
 name: t
@@ -126,3 +127,22 @@ def test_per_task_finetune_overrides(tmp_path):
     bad = MINIMAL.replace("test: chemprot/test.txt}", "test: chemprot/test.txt, finetune: {epochz: 7}}")
     with pytest.raises(RecipeError, match="epochz"):
         load_recipe(write(tmp_path, bad))
+
+
+def test_corpus_source_field_rules():
+    from dapt.recipe import CorpusSource
+
+    with pytest.raises(ValueError, match="column indices only work"):
+        CorpusSource(name="a", path="x.jsonl", format="jsonl", text_field=1)
+    with pytest.raises(ValueError, match="needs 0-based column indices"):
+        CorpusSource(name="a", path="x.csv", format="csv", header=False, text_field="title")
+    assert CorpusSource(name="a", path="x.csv", format="csv", header=False, text_field=[1, 2]).text_field == [1, 2]
+
+
+def test_unknown_corpus_key_names_the_key(tmp_path):
+    raw = yaml.safe_load((RECIPES_DIR / "smoke.yaml").read_text())
+    raw["corpus"]["dedup"] = {"near": True, "treshold": 0.8}
+    p = tmp_path / "r.yaml"
+    p.write_text(yaml.safe_dump(raw))
+    with pytest.raises(RecipeError, match=r"r\.yaml[\s\S]*corpus\.dedup\.treshold"):
+        load_recipe(p)

@@ -57,6 +57,17 @@ def mask_batch(ids: torch.Tensor, attn: torch.Tensor, tokenizer, mask_prob: floa
     return mask_tokens(ids, maskable, tokenizer.mask_token_id, len(tokenizer), mask_prob, gen)
 
 
+def _split(dataset_dir: Path | None, split: str, block_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    from dapt.ingest.shards import load_blocks
+
+    if dataset_dir is None:
+        return torch.empty(0, block_size, dtype=torch.long), torch.empty(0, dtype=torch.long)
+    ids, real = load_blocks(Path(dataset_dir), split)
+    if len(ids) == 0:
+        return torch.empty(0, block_size, dtype=torch.long), torch.empty(0, dtype=torch.long)
+    return torch.from_numpy(ids).long(), torch.from_numpy(real).long()
+
+
 @torch.no_grad()
 def heldout_perplexity(model, input_ids, n_real, cfg: PretrainConfig, tokenizer, batch_size: int = 64) -> float:
     """MLM perplexity (exp of mean masked-token loss) on held-out blocks, with a fixed mask seed so that every
@@ -87,14 +98,15 @@ def run_pretrain(
     out_dir: Path,
     trust_remote_code: bool = False,
     progress: bool = True,
+    general_dir: Path | None = None,
 ) -> PretrainResult:
     """Continue MLM pretraining of ``base_model_dir`` on the packed dataset; save a Hugging Face folder.
 
     Returns:
         ``out_dir/model`` (safetensors + tokenizer, loadable with ``AutoModelForMaskedLM.from_pretrained``) and a
-        summary (tokens seen, steps, seconds, tokens/s, MFU, perplexities before/after).
+        summary (tokens seen, steps, seconds, tokens/s, MFU, perplexities before/after). With ``general_dir`` (an
+        ingested general-domain corpus), its held-out perplexity before/after measures forgetting.
     """
-    import datasets
     from transformers import AutoModelForMaskedLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
@@ -108,16 +120,12 @@ def run_pretrain(
     device = pick_device()
     model.to(device).train()
 
-    dd = datasets.load_from_disk(str(dataset_dir)).with_format("numpy")
     # The packed corpus is small next to the model's activations (48k x 128 int64 = 50 MB for 6M tokens).
-    train_ids, train_real = (torch.from_numpy(dd["train"][:][k]).long() for k in ("input_ids", "n_real"))
-    if "heldout" in dd:
-        held_ids, held_real = (torch.from_numpy(dd["heldout"][:][k]).long() for k in ("input_ids", "n_real"))
-    else:
-        held_ids, held_real = (
-            torch.empty(0, cfg.block_size, dtype=torch.long),
-            torch.empty(0, dtype=torch.long),
-        )
+    train_ids, train_real = _split(dataset_dir, "train", cfg.block_size)
+    held_ids, held_real = _split(dataset_dir, "heldout", cfg.block_size)
+    gen_ids, gen_real = _split(general_dir, "heldout", cfg.block_size) if general_dir else _split(None, "", 0)
+    if len(train_ids) == 0:
+        raise ValueError(f"no training blocks under {dataset_dir}/train: run `dapt ingest` first")
     block_size = train_ids.shape[1]
     if block_size != cfg.block_size:
         raise ValueError(f"dataset blocks are {block_size} tokens but pretrain.block_size is {cfg.block_size}")
@@ -153,7 +161,8 @@ def run_pretrain(
     metrics_path = out_dir / "metrics.jsonl"
     metrics = metrics_path.open("w")
     ppl_before = heldout_perplexity(model, held_ids, held_real, cfg, tokenizer)
-    metrics.write(json.dumps({"step": 0, "tokens": 0, "heldout_ppl": ppl_before}) + "\n")
+    gen_before = heldout_perplexity(model, gen_ids, gen_real, cfg, tokenizer)
+    metrics.write(json.dumps({"step": 0, "tokens": 0, "heldout_ppl": ppl_before, "general_ppl": gen_before}) + "\n")
 
     gen = torch.Generator().manual_seed(cfg.seed)
     batches = _batches(train_ids, train_real, cfg.batch_size, gen)
@@ -203,7 +212,11 @@ def run_pretrain(
     bar.close()
     seconds = time.perf_counter() - t_start
     ppl_after = heldout_perplexity(model, held_ids, held_real, cfg, tokenizer)
-    metrics.write(json.dumps({"step": total_steps, "tokens": tokens_seen, "heldout_ppl": ppl_after}) + "\n")
+    gen_after = heldout_perplexity(model, gen_ids, gen_real, cfg, tokenizer)
+    metrics.write(
+        json.dumps({"step": total_steps, "tokens": tokens_seen, "heldout_ppl": ppl_after, "general_ppl": gen_after})
+        + "\n"
+    )
     metrics.close()
 
     model_dir = out_dir / "model"
@@ -223,6 +236,8 @@ def run_pretrain(
         "final_loss": loss_val,
         "heldout_ppl_before": ppl_before,
         "heldout_ppl_after": ppl_after,
+        "general_ppl_before": gen_before if general_dir else None,
+        "general_ppl_after": gen_after if general_dir else None,
         "device": describe(device),
         "torch_threads": torch.get_num_threads(),
     }

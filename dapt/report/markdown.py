@@ -86,18 +86,7 @@ def render_report(results: dict) -> str:
                     out.append(f"- {split} ({info['examples']:,} examples): " + "; ".join(notes) + ".")
     corpus = results.get("corpus")
     if corpus:
-        d = corpus["documents"]
-        out += ["", "## Domain corpus", ""]
-        out.append(
-            f"Documents read {d['read']:,}, kept {d['kept']:,}, dropped {d['dropped']}; "
-            f"{corpus['content_tokens']:,} content tokens in {corpus['blocks']['total']:,} blocks of "
-            f"{corpus['block_size']} ({corpus['blocks']['heldout']:,} held out); padding "
-            f"{corpus['padding_fraction']:.4%}; {corpus['seconds']} s."
-        )
-        for name, s in corpus["sources"].items():
-            out.append(
-                f"- `{name}`: {s['files']} files, read {s['read']:,}, kept {s['kept']:,}, dropped {s['dropped']}"
-            )
+        out += _corpus_section(corpus, results.get("general_corpus"), results.get("diagnostics"))
     pre = results.get("pretrain")
     if pre:
         out += ["", "## Continued pretraining (cost)", ""]
@@ -111,6 +100,12 @@ def render_report(results: dict) -> str:
             f"Held-out domain MLM perplexity: {pre['heldout_ppl_before']:.1f} before, "
             f"{pre['heldout_ppl_after']:.1f} after."
         )
+        if pre.get("general_ppl_before") is not None:
+            change = pre["general_ppl_after"] / pre["general_ppl_before"] - 1
+            out.append(
+                f"Held-out general-domain perplexity (forgetting): {pre['general_ppl_before']:.1f} before, "
+                f"{pre['general_ppl_after']:.1f} after ({change:+.1%})."
+            )
     ft = results.get("finetune_cost")
     if ft:
         out += ["", "## Fine-tuning (cost)", ""]
@@ -127,3 +122,45 @@ def render_report(results: dict) -> str:
     out.append("")
     out.append(f"Reference rows ({', '.join(REFERENCE_ROWS)}) are computed by dapt on the same test split.")
     return "\n".join(out) + "\n"
+
+
+def _corpus_section(corpus: dict, general: dict | None, diag: dict | None) -> list[str]:
+    d = corpus["documents"]
+    out = ["", "## Domain corpus", ""]
+    dropped = ", ".join(f"{k} {v:,}" for k, v in sorted(d["dropped"].items(), key=lambda kv: -kv[1])) or "none"
+    out.append(
+        f"Documents read {d['read']:,}, kept {d['kept']:,}; dropped: {dropped}. "
+        f"{corpus['content_tokens']:,} content tokens in {corpus['blocks']['total']:,} blocks of "
+        f"{corpus['block_size']} ({corpus['blocks']['heldout']:,} held out); padding "
+        f"{corpus['padding_fraction']:.4%}; ingest {corpus['seconds']} s"
+        + (f", manifest `{corpus['manifest_hash']}`." if corpus.get("manifest_hash") else ".")
+    )
+    for name, s in corpus["sources"].items():
+        out.append(f"- `{name}`: {s['files']} files, read {s['read']:,}, kept {s['kept']:,}, dropped {s['dropped']}")
+    dc = corpus.get("decontamination")
+    if dc and dc["mode"] != "off":
+        per_task = ", ".join(f"{t} {n:,}" for t, n in dc["documents_per_task"].items()) or "no tasks"
+        out.append(
+            f"- decontamination ({dc['mode']}, {dc['ngram_words']}-word n-grams vs task {'/'.join(dc['splits'])}): "
+            f"corpus documents sharing one: {per_task}."
+        )
+    if general:
+        g = general["documents"]
+        out.append(
+            f"- general-domain corpus: read {g['read']:,}, kept {g['kept']:,}; {general['content_tokens']:,} tokens, "
+            f"{general['blocks']['heldout']:,} blocks held out for the forgetting perplexity."
+        )
+    if diag:
+        out += ["", "### Domain diagnostics", "", "| text | tokenizer fertility (tokens per word unit) |", "|---|---:|"]
+        out += [f"| {k} | {v:.3f} |" for k, v in diag["fertility"].items()]
+        names = list(diag["vocab_overlap"])
+        out += [
+            "",
+            f"Vocabulary overlap (share of the top-{diag['top_k']:,} non-stopword words in common):",
+            "",
+            "| | " + " | ".join(names) + " |",
+            "|---|" + "---:|" * len(names),
+        ]
+        for a in names:
+            out.append(f"| {a} | " + " | ".join(f"{diag['vocab_overlap'][a][b]:.1%}" for b in names) + " |")
+    return out

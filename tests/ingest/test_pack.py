@@ -32,3 +32,34 @@ def test_padding_fraction_and_exact_fill():
     blocks = list(pack_blocks([[5] * 3], 10, SPECIAL, counts))
     assert counts.padding_tokens == 10 - 6 and np.all(blocks[0][0][6:] == SPECIAL.pad)
     assert abs(counts.padding_fraction - 0.4) < 1e-9
+
+
+def run_mlm_stream(texts, tok, block_size):
+    """The transformers examples' run_mlm.py way: datasets.map tokenization (with special tokens), group_texts."""
+    import datasets
+
+    ds = datasets.Dataset.from_dict({"text": texts})
+    ds = ds.map(lambda b: tok(b["text"], return_special_tokens_mask=True), batched=True, remove_columns=["text"])
+    concat = [t for ids in ds["input_ids"] for t in ids]
+    total = (len(concat) // block_size) * block_size
+    return concat, [concat[i : i + block_size] for i in range(0, total, block_size)]
+
+
+def test_parity_with_run_mlm_group_texts_on_real_text(data_root, splade_dir):
+    from transformers import AutoTokenizer
+
+    from dapt.ingest.stage import token_ids
+
+    tok = AutoTokenizer.from_pretrained(splade_dir)
+    path = data_root / "biomed_unlabelled" / "MTL-Bioinformatics-2016" / "BC5CDR-IOB" / "train.tokens.txt"
+    texts = [x for x in path.read_text().splitlines() if x.strip()][:1500]
+    concat, grouped = run_mlm_stream(texts, tok, 128)
+
+    counts = PackCounts()
+    ours = list(pack_blocks(token_ids(tok, texts), 128, SpecialIds.from_tokenizer(tok), counts))
+    # run_mlm frames every line as [CLS] x [SEP]; dropping its [CLS] tokens gives exactly our document stream.
+    assert unpack_stream(ours) == [t for t in concat if t != tok.cls_token_id]
+    assert counts.content_tokens == sum(t not in (tok.cls_token_id, tok.sep_token_id) for t in concat)
+    # group_texts drops the remainder; we pad the one last block instead, so no token is lost.
+    assert len(grouped) * 128 <= len(concat) < (len(grouped) + 1) * 128
+    assert counts.padding_tokens < 128

@@ -1,21 +1,24 @@
 import json
 
 import datasets
+import numpy as np
 from transformers import AutoTokenizer
 
 from dapt.ingest import run_ingest
 from dapt.ingest.pack import unpack_stream
-from dapt.recipe import CorpusConfig, CorpusSource
+from dapt.ingest.shards import load_blocks
+from dapt.recipe import CorpusConfig, CorpusSource, DedupConfig
 
 
 def test_ingest_counts_every_drop_and_keeps_every_token(tmp_path, splade_dir):
     root = tmp_path / "data"
     (root / "corp").mkdir(parents=True)
-    (root / "corp" / "a.txt").write_text(
-        "Cells were stained with an antibody against nucleolin.\n"
-        "short\n"
-        "CELLS were   stained with an antibody against nucleolin.\n"  # duplicate after normalisation
-        "The protein kinase phosphorylates its substrate in vitro.\n"
+    (root / "corp" / "a.txt").write_bytes(
+        b"Cells were stained with an antibody against nucleolin.\n"
+        b"short\n"
+        b"CELLS were   stained with an antibody against nucleolin.\n"  # duplicate after normalisation
+        b"bad \xff byte in this line of text\n"
+        b"The protein kinase phosphorylates its substrate in vitro.\n"
     )
     (root / "corp" / "b.jsonl").write_text(
         json.dumps({"text": "Gefitinib inhibits the epidermal growth factor receptor."}) + "\n{broken\n"
@@ -32,23 +35,25 @@ def test_ingest_counts_every_drop_and_keeps_every_token(tmp_path, splade_dir):
     s = res.stats
     assert s["sources"]["txt"] == {
         "files": 1,
-        "read": 4,
+        "read": 5,
         "kept": 2,
-        "dropped": {"too_short": 1, "duplicate": 1},
+        "dropped": {"too_short": 1, "duplicate": 1, "invalid_utf8": 1},
     }
-    assert s["sources"]["json"] == {"files": 1, "read": 2, "kept": 1, "dropped": {"malformed": 1}}
+    assert s["sources"]["json"] == {"files": 1, "read": 2, "kept": 1, "dropped": {"invalid_json": 1}}
     assert s["documents"] == {
-        "read": 6,
+        "read": 7,
         "kept": 3,
-        "dropped": {"too_short": 1, "duplicate": 1, "malformed": 1},
+        "dropped": {"duplicate": 1, "invalid_json": 1, "invalid_utf8": 1, "too_short": 1},
     }
     assert json.loads((tmp_path / "out" / "stats.json").read_text()) == s
+    rejects = [json.loads(x) for x in (tmp_path / "out" / "rejects.jsonl").read_text().splitlines()]
+    assert sorted(r["reason"] for r in rejects) == ["duplicate", "invalid_json", "invalid_utf8", "too_short"]
+    assert {r["doc_id"] for r in rejects} >= {"corp/a.txt:2", "corp/a.txt:4", "corp/b.jsonl:2"}
     card = (tmp_path / "out" / "data_card.md").read_text()
-    assert "| txt |" in card and "'duplicate': 1" in card and "read 6, kept 3" in card
+    assert "| txt |" in card and "| invalid_utf8 | 1 |" in card and "read 7, kept 3" in card
 
-    dd = datasets.load_from_disk(str(res.dataset_dir))
-    rows = dd["train"]
-    stream = unpack_stream(zip((list(r) for r in rows["input_ids"]), rows["n_real"], strict=True))
+    ids, real = load_blocks(res.dataset_dir, "train")
+    stream = unpack_stream(zip(ids, real, strict=True))
     kept = [
         "Cells were stained with an antibody against nucleolin.",
         "The protein kinase phosphorylates its substrate in vitro.",
@@ -58,16 +63,47 @@ def test_ingest_counts_every_drop_and_keeps_every_token(tmp_path, splade_dir):
     assert stream == expected
     assert s["content_tokens"] == len(expected) - 3
 
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["manifest_hash"] == s["manifest_hash"]
+    assert [i["path"] for i in manifest["inputs"]] == ["corp/a.txt", "corp/b.jsonl"]
+    assert sum(sh["rows"] for sh in manifest["shards"]) == s["blocks"]["total"]
 
-def test_heldout_split_is_disjoint_and_deterministic(tmp_path, splade_dir):
+
+def test_ingest_is_deterministic_sharded_and_split(tmp_path, splade_dir):
     root = tmp_path / "data"
     root.mkdir()
-    (root / "c.txt").write_text("".join(f"Sentence number {i} about protein {i * 7} binding.\n" for i in range(200)))
-    cfg = CorpusConfig(sources=[CorpusSource(name="c", path="c.txt")])
+    (root / "c.txt").write_text("".join(f"Sentence number {i} about protein {i * 7} binding.\n" for i in range(400)))
+    cfg = CorpusConfig(sources=[CorpusSource(name="c", path="c.txt")], shard_blocks=16, dedup=DedupConfig(near=False))
     tok = AutoTokenizer.from_pretrained(splade_dir)
     a = run_ingest(cfg, root, tmp_path / "a", tok, 32, 0.1, seed=3, progress=False)
-    b = run_ingest(cfg, root, tmp_path / "b", tok, 32, 0.1, seed=3, progress=False)
-    da, db = datasets.load_from_disk(str(a.dataset_dir)), datasets.load_from_disk(str(b.dataset_dir))
-    assert da["heldout"]["input_ids"] == db["heldout"]["input_ids"]
-    assert a.stats["blocks"]["heldout"] + a.stats["blocks"]["train"] == a.stats["blocks"]["total"]
-    assert a.stats["blocks"]["heldout"] >= 1
+    run_ingest(cfg, root, tmp_path / "b", tok, 32, 0.1, seed=3, progress=False)
+    ma, mb = (json.loads((tmp_path / x / "manifest.json").read_text()) for x in "ab")
+    assert ma["manifest_hash"] == mb["manifest_hash"]
+    assert [s["sha256"] for s in ma["shards"]] == [s["sha256"] for s in mb["shards"]]
+    assert len([s for s in ma["shards"] if s["split"] == "train"]) > 1  # several shards of 16 blocks
+
+    st = a.stats["blocks"]
+    assert st["heldout"] + st["train"] == st["total"] and st["heldout"] >= 1
+    train, _ = load_blocks(a.dataset_dir, "train")
+    held, _ = load_blocks(a.dataset_dir, "heldout")
+    assert len(train) == st["train"] and len(held) == st["heldout"]
+    assert not {r.tobytes() for r in held} & {r.tobytes() for r in train}
+
+    # The shards are plain Arrow files that `datasets` memory-maps.
+    ds = datasets.concatenate_datasets(
+        [datasets.Dataset.from_file(str(p)) for p in sorted((a.dataset_dir / "train").glob("*.arrow"))]
+    )
+    assert np.array_equal(np.asarray(ds["input_ids"]), train)
+
+    c = run_ingest(cfg, root, tmp_path / "c", tok, 32, 0.1, seed=4, progress=False)
+    assert c.stats["manifest_hash"] != a.stats["manifest_hash"]
+
+
+def test_tiny_corpus_still_gets_a_heldout_block(tmp_path, splade_dir):
+    root = tmp_path / "data"
+    root.mkdir()
+    (root / "c.txt").write_text("".join(f"Protein {i} binds receptor {i + 1} in cells.\n" for i in range(20)))
+    cfg = CorpusConfig(sources=[CorpusSource(name="c", path="c.txt")])
+    tok = AutoTokenizer.from_pretrained(splade_dir)
+    res = run_ingest(cfg, root, tmp_path / "o", tok, 32, 0.01, progress=False)
+    assert res.stats["blocks"]["heldout"] == 1 and res.stats["blocks"]["train"] >= 1
