@@ -146,8 +146,19 @@ def main() -> None:
     results = {"cpus": os.cpu_count(), "model": args.model}
 
     def sub(root: Path, path: str, glob: str | None, name: str) -> dict:
-        cmd = [sys.executable, __file__, "--child", "--data-root", str(root), "--path", path, "--out",
-               str(out / name), "--model", args.model] + (["--glob", glob] if glob else [])
+        cmd = [
+            sys.executable,
+            __file__,
+            "--child",
+            "--data-root",
+            str(root),
+            "--path",
+            path,
+            "--out",
+            str(out / name),
+            "--model",
+            args.model,
+        ] + (["--glob", glob] if glob else [])
         r = subprocess.run(cmd, capture_output=True, text=True, check=True)
         return json.loads(r.stdout.strip().splitlines()[-1])
 
@@ -155,8 +166,12 @@ def main() -> None:
     results["ingest_1x"] = sub(data_root, "biomed_unlabelled", "**/*.txt", "ingest-1x")
     print("ingest 1x:", json.dumps(results["ingest_1x"]))
 
-    texts = [x for f in sorted((data_root / "biomed_unlabelled").rglob("*.txt")) for x in f.read_text().splitlines()
-             if x.strip()]
+    texts = [
+        x
+        for f in sorted((data_root / "biomed_unlabelled").rglob("*.txt"))
+        for x in f.read_text().splitlines()
+        if x.strip()
+    ]
     results["tokenize_pack"] = tokenize_pack(texts, args.model)
     print("tokenize+pack:", json.dumps(results["tokenize_pack"]))
 
