@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import string
 
 from dapt.recipe import QualityConfig
 
 _LETTERS = re.compile(r"[^\W\d_]+")  # \w minus digits and underscore: letters of any script
+_ASCII_LETTERS = string.ascii_letters.encode()
 
 
 def alpha_ratio(text: str) -> float:
@@ -14,7 +16,10 @@ def alpha_ratio(text: str) -> float:
     nonspace = len(text) - text.count(" ") - text.count("\n")
     if nonspace == 0:
         return 0.0
-    letters = len(text) - len(_LETTERS.sub("", text))
+    if text.isascii():  # bytes.translate deletes in one C pass, ~10x faster than the regex
+        letters = len(text) - len(text.encode().translate(None, _ASCII_LETTERS))
+    else:
+        letters = len(text) - len(_LETTERS.sub("", text))
     return letters / nonspace
 
 

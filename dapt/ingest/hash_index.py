@@ -1,4 +1,5 @@
-"""A growing set of 64-bit hashes in sorted numpy arrays: 8 bytes an entry instead of the ~70 of a Python set."""
+"""A growing set of 64-bit hashes in a sorted numpy array (8 bytes an entry instead of the ~70 of a Python set),
+with a small Python set in front for recent additions."""
 
 from __future__ import annotations
 
@@ -8,11 +9,10 @@ import numpy as np
 class HashIndex:
     def __init__(self) -> None:
         self._sorted = np.empty(0, dtype=np.uint64)
-        self._pending: list[np.ndarray] = []
-        self._n_pending = 0
+        self._pending: set[int] = set()
 
     def __len__(self) -> int:
-        return len(self._sorted) + self._n_pending
+        return len(self._sorted) + len(self._pending)
 
     def contains(self, keys: np.ndarray) -> np.ndarray:
         """Vectorised membership of ``keys`` (uint64) in what was added before this call."""
@@ -23,25 +23,23 @@ class HashIndex:
             pos[pos == len(self._sorted)] = 0
             hit = self._sorted[pos] == keys
         if self._pending:
-            hit |= np.isin(keys, np.concatenate(self._pending))
+            pending = self._pending
+            hit |= np.fromiter((k in pending for k in keys.tolist()), dtype=bool, count=len(keys))
         return hit
 
     def add(self, keys: np.ndarray) -> None:
-        keys = np.asarray(keys, dtype=np.uint64).ravel()
-        if not len(keys):
-            return
-        self._pending.append(keys)
-        self._n_pending += len(keys)
-        # A merge sorts everything (O(n log n)); merging only when the pending part reaches 1/8 of the sorted part
-        # keeps the total cost amortised O(n log n) while membership checks stay vectorised.
-        if self._n_pending > max(1 << 16, len(self._sorted) // 8):
+        self._pending.update(np.asarray(keys, dtype=np.uint64).ravel().tolist())
+        # A merge sorts everything (O(n log n)); merging only when the set reaches 1/4 of the sorted part keeps the
+        # total cost amortised O(n log n) and the set small.
+        if len(self._pending) > max(1 << 16, len(self._sorted) // 4):
             self.flush()
 
     def flush(self) -> None:
         if self._pending:
-            self._sorted = np.unique(np.concatenate([self._sorted, *self._pending]))
-            self._pending, self._n_pending = [], 0
+            new = np.fromiter(self._pending, dtype=np.uint64, count=len(self._pending))
+            self._sorted = np.sort(np.concatenate([self._sorted, new]), kind="stable")
+            self._pending.clear()
 
     @property
     def nbytes(self) -> int:
-        return self._sorted.nbytes + 8 * self._n_pending
+        return self._sorted.nbytes + 70 * len(self._pending)

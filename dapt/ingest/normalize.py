@@ -12,13 +12,11 @@ _INLINE_SPACE = re.compile(r"[^\S\n]+")
 _NEWLINES = re.compile(r" ?\n[\s]*")
 
 # PTB-style detokenization: most of biomed_unlabelled/ is tokenized ("( SA )", "cells , and").
-_DETOK = [
-    (re.compile(r"\s+([.,;:!?%)\]}])"), r"\1"),
-    (re.compile(r"([(\[{])\s+"), r"\1"),
-    (re.compile(r"\s+(n't|'s|'re|'ve|'ll|'d|'m)\b"), r"\1"),
-    # WikiText's tokenization: "1 @,@ 000", "state @-@ of"
-    (re.compile(r" @([-,.])@ "), r"\1"),
-]
+# One pass, no groups: the space before closing punctuation and after opening brackets is deleted.
+_DETOK_SPACES = re.compile(r"\s+(?=[.,;:!?%)\]}])|(?<=[(\[{])\s+")
+_DETOK_CONTRACTIONS = re.compile(r"\s+(?=(?:n't|'s|'re|'ve|'ll|'d|'m)\b)")
+# WikiText's tokenization: "1 @,@ 000", "state @-@ of"
+_DETOK_WIKITEXT = re.compile(r" @([-,.])@ ")
 
 
 def normalize_text(text: str, keep_newlines: bool = False) -> str:
@@ -28,6 +26,11 @@ def normalize_text(text: str, keep_newlines: bool = False) -> str:
     NFC rather than NFKC: NFKC rewrites meaningful biomedical symbols (``µ`` -> ``μ`` is fine, but ``²`` -> ``2``
     and ``ﬁ`` ligature splits change token identity in ways a domain model should see as written).
     """
+    if text.isascii() and text.isprintable():
+        # Fast path (most of a biomedical corpus): ASCII is already NFC, and printable means no control
+        # characters, tabs or newlines: only runs of spaces can need collapsing.
+        text = text.strip(" ")
+        return _SPACE.sub(" ", text) if "  " in text else text
     text = unicodedata.normalize("NFC", text)
     text = _CONTROL.sub("", text)
     if keep_newlines and "\n" in text:
@@ -37,8 +40,11 @@ def normalize_text(text: str, keep_newlines: bool = False) -> str:
 
 def detokenize_ptb(text: str) -> str:
     """Undo the space-around-punctuation of PTB-tokenized text: ``( SA ) node , and`` -> ``(SA) node, and``."""
-    for pattern, repl in _DETOK:
-        text = pattern.sub(repl, text)
+    text = _DETOK_SPACES.sub("", text)
+    if "'" in text:
+        text = _DETOK_CONTRACTIONS.sub("", text)
+    if "@" in text:
+        text = _DETOK_WIKITEXT.sub(r"\1", text)
     return text
 
 

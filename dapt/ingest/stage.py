@@ -249,12 +249,18 @@ def token_ids(tokenizer, texts: list[str]) -> list[list[int]]:
     return tokenizer(texts, add_special_tokens=False, truncation=False)["input_ids"]
 
 
+_M64 = (1 << 64) - 1
+
+
 def _heldout(index: int, fraction: float, seed: int) -> bool:
-    """Streaming, deterministic split: block ``index`` is held out with probability ``fraction``."""
+    """Streaming, deterministic split: block ``index`` is held out with probability ``fraction`` (SplitMix64 of
+    the index and seed, in plain integers: one call per block)."""
     if fraction <= 0:
         return False
-    u = splitmix64(np.asarray([index ^ (seed << 40)], dtype=np.uint64))[0]
-    return float(u) / 2.0**64 < fraction
+    z = (index ^ (seed << 40)) + 0x9E3779B97F4A7C15 & _M64
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9 & _M64
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EB & _M64
+    return (z ^ (z >> 31)) / 2.0**64 < fraction
 
 
 def run_ingest(

@@ -112,6 +112,10 @@ def make_scaled_corpus(data_root: Path, dest: Path, copies: int) -> None:
     so exact and near dedup keep it (the output and the dedup index really grow ``copies`` times)."""
     src_files = sorted((data_root / "biomed_unlabelled").rglob("*.txt"))
     dest.mkdir(parents=True, exist_ok=True)
+    for task_dir in ("chemprot", "nicta_piboso"):  # decontamination reads the tasks relative to the same root
+        link = dest.parent / task_dir
+        if not link.exists():
+            link.symlink_to(data_root / task_dir)
     for k in range(copies):
         rng = random.Random(k)
         with open(dest / f"copy{k:02d}.txt", "w") as out:
