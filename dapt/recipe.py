@@ -176,6 +176,8 @@ class PretrainConfig(_Strict):
     mask_prob: Annotated[float, Field(gt=0, lt=1)] = 0.15
     max_grad_norm: Annotated[float, Field(gt=0)] = 1.0
     heldout_fraction: Annotated[float, Field(ge=0, lt=0.5)] = 0.01
+    document_mask: bool = False
+    """Attend only within each document of a packed block (block-diagonal mask) instead of across the block."""
     """Fraction of packed blocks kept out of training to measure domain perplexity."""
     seed: int = 0
     log_every_steps: PositiveInt = 20

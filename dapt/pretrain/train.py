@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from dapt.device import describe, pick_device
 from dapt.optim import decay_groups, linear_warmup_decay
+from dapt.pretrain.document_mask import document_attention_mask
 from dapt.pretrain.flops import flops_per_token, mfu, non_embedding_params
 from dapt.pretrain.masked_head import mlm_loss, supports_masked_head
 from dapt.pretrain.masking import mask_tokens
@@ -68,6 +69,14 @@ def _split(dataset_dir: Path | None, split: str, block_size: int) -> tuple[torch
     return torch.from_numpy(ids).long(), torch.from_numpy(real).long()
 
 
+def model_mask(model, ids: torch.Tensor, attn: torch.Tensor, cfg: PretrainConfig, tokenizer) -> torch.Tensor:
+    """The attention mask the model gets: padding only, or per document with ``cfg.document_mask``."""
+    if not cfg.document_mask:
+        return attn
+    sep = tokenizer.sep_token_id if tokenizer.sep_token_id is not None else tokenizer.eos_token_id
+    return document_attention_mask(ids, attn, sep, next(model.parameters()).dtype)
+
+
 @torch.no_grad()
 def heldout_perplexity(model, input_ids, n_real, cfg: PretrainConfig, tokenizer, batch_size: int = 64) -> float:
     """MLM perplexity (exp of mean masked-token loss) on held-out blocks, with a fixed mask seed so that every
@@ -85,7 +94,8 @@ def heldout_perplexity(model, input_ids, n_real, cfg: PretrainConfig, tokenizer,
         n = int((labels != -100).sum())
         if n:
             dev = next(model.parameters()).device
-            total_loss += float(mlm_loss(model, inputs.to(dev), attn.to(dev), labels.to(dev))) * n
+            mask = model_mask(model, ids, attn, cfg, tokenizer)
+            total_loss += float(mlm_loss(model, inputs.to(dev), mask.to(dev), labels.to(dev))) * n
             total_n += n
     model.train()
     return math.exp(total_loss / max(1, total_n))
@@ -173,7 +183,8 @@ def run_pretrain(
     for step in range(total_steps):
         ids, attn, epoch = next(batches)
         inputs, labels = mask_batch(ids, attn, tokenizer, cfg.mask_prob, gen)
-        loss = mlm_loss(model, inputs.to(device), attn.to(device), labels.to(device))
+        mask = model_mask(model, ids, attn, cfg, tokenizer)
+        loss = mlm_loss(model, inputs.to(device), mask.to(device), labels.to(device))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
         opt.step()
