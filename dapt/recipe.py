@@ -46,7 +46,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-SourceFormat = Literal["text", "jsonl", "json", "csv", "tsv", "parquet", "conll", "pubmed_xml", "hf"]
+SourceFormat = Literal["text", "jsonl", "json", "csv", "tsv", "parquet", "conll", "pubmed_xml", "hf", "task"]
 
 # When ``path`` is a directory and no ``glob`` is given: the files of the source's format (gzip forms included).
 FORMAT_SUFFIXES: dict[str, tuple[str, ...]] = {
@@ -74,7 +74,8 @@ class CorpusSource(_Strict):
     """``text``: plain text (see ``text_unit``); ``jsonl``/``json``: records with ``text_field``; ``csv``/``tsv``:
     a column; ``parquet``: a column; ``conll``: token-column files (sentences rebuilt from ``token_column``);
     ``pubmed_xml``: PubMed/MEDLINE ``PubmedArticleSet`` (title + abstract, id = PMID); ``hf``: a Hugging Face
-    dataset streamed by name (needs the Hub; use a local folder offline)."""
+    dataset streamed by name (needs the Hub; use a local folder offline); ``task``: the train text of the recipe's
+    task named by ``path`` (a TAPT corpus: never its dev or test text)."""
     text_unit: Literal["line", "paragraph"] = "line"
     """``text`` only: a document per line, or per blank-line-separated paragraph."""
     text_field: str | int | list[str | int] = "text"
@@ -271,6 +272,11 @@ class Recipe(_Strict):
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:
                 raise ValueError(f"{kind}: duplicate names {dupes}")
+        task_names = {t.name for t in self.tasks}
+        for key, corpus in (("corpus", self.corpus), ("general_corpus", self.general_corpus)):
+            for i, src in enumerate(corpus.sources if corpus else []):
+                if src.format == "task" and src.path not in task_names:
+                    raise ValueError(f"{key}.sources[{i}].path: {src.path!r} is not a task of this recipe")
         if "baseline" not in self.variants:
             raise ValueError("variants: must include 'baseline' (every variant is compared against it)")
         for task in self.tasks:
@@ -352,8 +358,9 @@ def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
 
 
 def source_files(source: CorpusSource, data_root: Path) -> list[Path]:
-    """The files a corpus source names, sorted so that ingestion is deterministic (``hf`` sources have none)."""
-    if source.format == "hf":
+    """The files a corpus source names, sorted so that ingestion is deterministic (``hf`` and ``task`` sources
+    have none of their own)."""
+    if source.format in ("hf", "task"):
         return []
     base = data_root / source.path
     if base.is_file():
@@ -378,7 +385,7 @@ def check_paths(recipe: Recipe, data_root: Path, recipe_file: str | os.PathLike 
     )
     for key, corpus in corpora:
         for i, src in enumerate(corpus.sources):
-            if src.format != "hf" and not source_files(src, data_root):
+            if src.format not in ("hf", "task") and not source_files(src, data_root):
                 where = src.glob or f"*{'|*'.join(FORMAT_SUFFIXES[src.format])}"
                 missing.append(f"  {key}.sources[{i}].path: no files match {data_root / src.path} ({where})")
     for i, task in enumerate(recipe.tasks):

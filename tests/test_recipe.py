@@ -146,3 +146,15 @@ def test_unknown_corpus_key_names_the_key(tmp_path):
     p.write_text(yaml.safe_dump(raw))
     with pytest.raises(RecipeError, match=r"r\.yaml[\s\S]*corpus\.dedup\.treshold"):
         load_recipe(p)
+
+
+def test_task_source_must_name_a_recipe_task(tmp_path):
+    raw = yaml.safe_load((RECIPES_DIR / "smoke.yaml").read_text())
+    raw["corpus"]["sources"].append({"name": "tapt", "path": "chemprot_typo", "format": "task"})
+    p = tmp_path / "r.yaml"
+    p.write_text(yaml.safe_dump(raw))
+    with pytest.raises(RecipeError, match=r"chemprot_typo.*not a task of this recipe"):
+        load_recipe(p)
+    raw["corpus"]["sources"][-1]["path"] = "chemprot"
+    p.write_text(yaml.safe_dump(raw))
+    assert load_recipe(p).corpus.sources[-1].format == "task"

@@ -290,7 +290,7 @@ def run_ingest(
 
     hf_logging.set_verbosity_error()  # long documents exceed the model's max length by design (they are packed)
     t0 = time.perf_counter()
-    files = {src.name: check_source(src, data_root) for src in cfg.sources}
+    files = {src.name: check_source(src, data_root, tasks) for src in cfg.sources}
     out_dir.mkdir(parents=True, exist_ok=True)
     dataset_dir = out_dir / "dataset"
     if dataset_dir.exists():
@@ -312,7 +312,7 @@ def run_ingest(
 
     def records() -> Iterator[Document | Rejected]:
         for src in cfg.sources:
-            stream = read_source(src, data_root, files[src.name], max_bytes)
+            stream = read_source(src, data_root, files[src.name], max_bytes, tasks)
             if src.max_documents is not None:
                 stream = islice(stream, src.max_documents)
             for rec in tqdm(stream, desc=f"ingest {src.name}", unit="doc", disable=not progress, mininterval=2):

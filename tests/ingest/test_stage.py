@@ -107,3 +107,82 @@ def test_tiny_corpus_still_gets_a_heldout_block(tmp_path, splade_dir):
     tok = AutoTokenizer.from_pretrained(splade_dir)
     res = run_ingest(cfg, root, tmp_path / "o", tok, 32, 0.01, progress=False)
     assert res.stats["blocks"]["heldout"] == 1 and res.stats["blocks"]["train"] >= 1
+
+
+def test_every_bad_input_kind_is_counted_and_the_stage_completes(tmp_path, splade_dir):
+    root = tmp_path / "data"
+    root.mkdir()
+    good = b"Gefitinib inhibits the epidermal growth factor receptor in lung cancer cells.\n"
+    (root / "t.txt").write_bytes(
+        b"\xef\xbb\xbf"
+        + good.replace(b"\n", b"\r\n")  # BOM + CRLF: fine
+        + b"invalid \xc3\x28 utf-8 sequence in this line\n"
+        + b"nul \x00 bytes in this line of text\n"
+        + b"\x01\x02\x03\n"  # empty after normalisation
+        + b"y" * 5_000_000
+        + b"\n"  # over max_chars (and over the reader's byte cap)
+        + b"The kinase phosphorylates its substrate in vitro.\n"
+    )
+    (root / "j.jsonl").write_bytes(
+        b'{"text": "Metformin lowers hepatic glucose output in patients."}\n'
+        b'{"text": "truncated reco\n'
+        b'{"body": "missing field"}\n'
+        b'{"text": ""}\n'
+    )
+    cfg = CorpusConfig.model_validate(
+        {
+            "sources": [{"name": "t", "path": "t.txt"}, {"name": "j", "path": "j.jsonl", "format": "jsonl"}],
+            "quality": {"min_chars": 10, "max_chars": 1_000_000},
+        }
+    )
+    tok = AutoTokenizer.from_pretrained(splade_dir)
+    res = run_ingest(cfg, root, tmp_path / "o", tok, 32, 0.0, progress=False)
+    d = res.stats["documents"]
+    assert d["dropped"] == {
+        "empty": 1,
+        "invalid_json": 1,
+        "invalid_utf8": 1,
+        "missing_field": 2,
+        "nul_bytes": 1,
+        "too_long": 1,
+    }
+    assert d["kept"] == 3 and d["read"] == d["kept"] + sum(d["dropped"].values())
+    rejects = (tmp_path / "o" / "rejects.jsonl").read_text().splitlines()
+    assert len(rejects) == sum(d["dropped"].values())
+    card = (tmp_path / "o" / "data_card.md").read_text()
+    assert "| too_long | 1 |" in card and "| missing_field | 2 |" in card
+
+
+def test_missing_source_fails_before_any_output(tmp_path, splade_dir):
+    import pytest
+
+    from dapt.ingest.readers import ReaderError
+
+    root = tmp_path / "data"
+    root.mkdir()
+    (root / "ok.txt").write_text("A fine line of text for the corpus.\n")
+    cfg = CorpusConfig(sources=[CorpusSource(name="a", path="ok.txt"), CorpusSource(name="b", path="gone.txt")])
+    with pytest.raises(ReaderError, match=r"gone\.txt"):
+        run_ingest(cfg, root, tmp_path / "o", AutoTokenizer.from_pretrained(splade_dir), 32, 0.0, progress=False)
+    assert not (tmp_path / "o").exists()
+
+
+def test_task_source_reads_train_text_only(tmp_path, splade_dir):
+    from dapt.recipe import TaskConfig
+
+    root = tmp_path / "data"
+    (root / "t").mkdir(parents=True)
+    for split, text in [
+        ("train", "Train text about receptor binding assays."),
+        ("dev", "Dev text never used."),
+        ("test", "Test text never used either."),
+    ]:
+        (root / "t" / f"{split}.jsonl").write_text(json.dumps({"text": text, "label": "a"}) + "\n")
+    task = TaskConfig(name="toy", format="jsonl", train="t/train.jsonl", dev="t/dev.jsonl", test="t/test.jsonl")
+    cfg = CorpusConfig(sources=[CorpusSource(name="tapt", path="toy", format="task")])
+    tok = AutoTokenizer.from_pretrained(splade_dir)
+    res = run_ingest(cfg, root, tmp_path / "o", tok, 32, 0.0, progress=False, tasks=[task])
+    ids, real = load_blocks(res.dataset_dir, "train")
+    text = tok.decode(unpack_stream(zip(ids, real, strict=True)))
+    assert "receptor binding" in text and "never used" not in text
+    assert res.stats["sources"]["tapt"]["kept"] == 1

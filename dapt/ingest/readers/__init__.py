@@ -4,7 +4,7 @@ all; :func:`read_source` streams one source's records."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from dapt.ingest.readers.conll import read_conll
@@ -15,7 +15,7 @@ from dapt.ingest.readers.raw_lines import open_binary
 from dapt.ingest.readers.records import Document, ReaderError, Rejected
 from dapt.ingest.readers.tabular import csv_header, parquet_columns, read_csv, read_hub, read_parquet
 from dapt.ingest.readers.text import read_lines, read_paragraphs
-from dapt.recipe import CorpusSource, source_files
+from dapt.recipe import CorpusSource, TaskConfig, source_files
 
 __all__ = ["Document", "ReaderError", "Rejected", "check_source", "read_file", "read_source"]
 
@@ -24,7 +24,7 @@ def _relative(path: Path, data_root: Path) -> str:
     return str(path.relative_to(data_root)) if path.is_relative_to(data_root) else str(path)
 
 
-def check_source(src: CorpusSource, data_root: Path) -> list[Path]:
+def check_source(src: CorpusSource, data_root: Path, tasks: Sequence[TaskConfig] = ()) -> list[Path]:
     """The source's files, after checking each can be opened as its format (header, magic bytes, columns).
 
     Raises:
@@ -32,6 +32,12 @@ def check_source(src: CorpusSource, data_root: Path) -> list[Path]:
     """
     if src.format == "hf":
         return []
+    if src.format == "task":
+        task = _task(src, tasks)
+        path = data_root / task.train
+        if not path.is_file():
+            raise ReaderError(f"source {src.name!r}: task {task.name} train file not found: {path}")
+        return [path]
     files = source_files(src, data_root)
     if not files:
         raise ReaderError(f"source {src.name!r}: no files match {data_root / src.path}")
@@ -79,8 +85,26 @@ def read_file(src: CorpusSource, path: Path, rel: str, max_bytes: int) -> Iterat
     raise ReaderError(f"source {src.name!r}: format {fmt!r} has no file reader")
 
 
-def read_source(src: CorpusSource, data_root: Path, files: list[Path], max_bytes: int) -> Iterator[Document | Rejected]:
+def _task(src: CorpusSource, tasks: Sequence[TaskConfig]) -> TaskConfig:
+    for t in tasks:
+        if t.name == src.path:
+            return t
+    raise ReaderError(
+        f"source {src.name!r}: format task names {src.path!r}, not one of the tasks {[t.name for t in tasks]}"
+    )
+
+
+def read_source(
+    src: CorpusSource, data_root: Path, files: list[Path], max_bytes: int, tasks: Sequence[TaskConfig] = ()
+) -> Iterator[Document | Rejected]:
     """Every record of a source, files in sorted order (deterministic)."""
+    if src.format == "task":
+        from dapt.ingest.decontaminate import task_texts
+
+        task = _task(src, tasks)
+        for i, text in enumerate(task_texts(task, "train", data_root), start=1):
+            yield Document(src.name, f"{task.name}/train:{i}", text)
+        return
     if src.format == "hf":
         yield from read_hub(
             src.path, src.name, max_bytes, as_fields(src.text_field), src.hf_split, src.hf_config, src.id_field
