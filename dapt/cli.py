@@ -120,7 +120,7 @@ def _dispatch(args) -> int:
     if args.command == "ingest":
         print(json.dumps(run.ingest(), indent=2))
     elif args.command == "pretrain":
-        print(json.dumps(run.pretrain(), indent=2))
+        print(json.dumps({job.key: run.pretrain_job(job) for job in run.pretrain_jobs()}, indent=2))
     elif args.command == "floors":
         for t in args.task or [t.name for t in run.recipe.tasks]:
             f = run.floors(t)

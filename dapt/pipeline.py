@@ -33,7 +33,16 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from dapt.recipe import Recipe, RecipeError, check_paths, load_recipe, resolve_data_dir, resolve_recipe_path
+from dapt.recipe import (
+    TASK_VARIANTS,
+    PretrainConfig,
+    Recipe,
+    RecipeError,
+    check_paths,
+    load_recipe,
+    resolve_data_dir,
+    resolve_recipe_path,
+)
 
 log = logging.getLogger("dapt")
 
@@ -109,8 +118,23 @@ class Run:
         }
         if key == "ingest":
             return corpus
-        if key == "pretrain":
-            return {**corpus, "pretrain": r.pretrain.model_dump(mode="json")}
+        if key.startswith("ingest/"):  # ingest/tapt/<task>, ingest/knn-tapt/<task>
+            _, kind, task_name = key.split("/")
+            out = {**corpus, "task_corpus": kind, "task": self.task(task_name).model_dump(mode="json")}
+            if kind == "knn-tapt":
+                out["knn"] = r.tapt.model_dump(mode="json", include={"knn_per_example", "knn_embedding_model"})
+            return out
+        if key.startswith("pretrain/"):
+            job = PretrainJob.from_key(key)
+            init = self.stage_inputs("pretrain/dapt") if job.variant == "dapt+tapt" else {"base": r.base_model}
+            corpus_key = "ingest" if job.task is None else f"ingest/{job.corpus_kind}/{job.task}"
+            return {
+                "corpus": self.stage_inputs(corpus_key),
+                "pretrain": r.pretrain.model_dump(mode="json"),
+                "tapt": r.tapt.model_dump(mode="json") if job.task else None,
+                "init": init,
+                "variant": job.variant,
+            }
         if "/" not in key:  # evaluate, report: cheap, and they read everything
             return {"recipe": r.model_dump(mode="json")}
         stage, task_name, *rest = key.split("/")
@@ -119,7 +143,11 @@ class Run:
             return {"task": task}
         if stage == "finetune":
             variant, seed = rest
-            model = self.stage_inputs("pretrain") if variant == "dapt" else {"base_model": r.base_model}
+            model = (
+                {"base_model": r.base_model}
+                if variant == "baseline"
+                else self.stage_inputs(PretrainJob.for_variant(variant, task_name).key)
+            )
             return {
                 "task": task,
                 "finetune": r.finetune_for(task_name).model_dump(mode="json"),
@@ -158,16 +186,40 @@ class Run:
 
     @property
     def pretrain_dir(self) -> Path:
-        return self.out_dir / "pretrain"
+        """The DAPT run's folder (``pretrain/dapt``)."""
+        return self.job_dir(PretrainJob("dapt"))
 
-    def model_dir(self, variant: str) -> Path:
+    def job_dir(self, job: PretrainJob) -> Path:
+        return self.out_dir / "pretrain" / job.variant / (job.task or "")
+
+    def job_corpus_dir(self, job: PretrainJob) -> Path:
+        if job.variant == "dapt":
+            return self.corpus_dir
+        if job.variant == "general":
+            return self.general_dir
+        return self.out_dir / job.corpus_kind / job.task
+
+    def pretrain_jobs(self) -> list[PretrainJob]:
+        """Every continued-pretraining run the recipe's variants need, in dependency order (DAPT before DAPT+TAPT)."""
+        v = self.recipe.variants
+        jobs = []
+        if "dapt" in v or "dapt+tapt" in v:
+            jobs.append(PretrainJob("dapt"))
+        if "general" in v:
+            jobs.append(PretrainJob("general"))
+        for t in self.recipe.tasks:
+            jobs += [PretrainJob(x, t.name) for x in TASK_VARIANTS if x in v]
+        return jobs
+
+    def model_dir(self, variant: str, task: str | None = None) -> Path:
+        """The model a variant fine-tunes from (for the per-task variants, that task's)."""
         from dapt.models import resolve_model
 
         if variant == "baseline":
             return resolve_model(self.recipe.base_model)
-        if variant == "dapt":
-            return self.pretrain_dir / "model"
-        raise ValueError(f"unknown variant {variant!r}")
+        if variant not in ("dapt", "general") and task is None:
+            raise ValueError(f"variant {variant!r} has one model per task: name the task")
+        return self.job_dir(PretrainJob.for_variant(variant, task)) / "model"
 
     def finetune_dir(self, task: str, variant: str, seed: int) -> Path:
         return self.out_dir / "finetune" / task / variant / f"seed{seed}"
@@ -221,29 +273,117 @@ class Run:
         return res.stats
 
     def pretrain(self, progress: bool = True) -> dict | None:
-        if "dapt" not in self.recipe.variants:
+        """Every pretraining job (see :meth:`pretrain_jobs`); returns the DAPT summary (or None without DAPT)."""
+        out = None
+        for job in self.pretrain_jobs():
+            summary = self.pretrain_job(job, progress=progress)
+            if job.variant == "dapt":
+                out = summary
+        if not self.pretrain_jobs():
             log.info("pretrain: no variant needs it, skipped")
-            return None
-        if self._done("pretrain"):
-            log.info("pretrain: complete for this recipe hash, skipped")
-            return json.loads((self.pretrain_dir / "summary.json").read_text())
+        return out
+
+    def pretrain_job(self, job: PretrainJob, progress: bool = True) -> dict:
+        out_dir = self.job_dir(job)
+        if self._done(job.key):
+            log.info("%s: complete for this recipe hash, skipped", job.key)
+            return json.loads((out_dir / "summary.json").read_text())
         if not (self.corpus_dir / "dataset" / "train").is_dir():
             raise FileNotFoundError(f"pretrain needs the ingested corpus: run `dapt ingest` first ({self.corpus_dir})")
         from dapt.models import resolve_model
         from dapt.pretrain import run_pretrain
 
         t0 = time.perf_counter()
+        corpus = self.job_corpus_dir(job)
+        if job.task is not None:
+            self.ingest_task_corpus(job.corpus_kind, job.task, progress=progress)
+        cfg = self.job_config(job)
+        init = self.model_dir("dapt") if job.variant == "dapt+tapt" else resolve_model(self.recipe.base_model)
+        if not (init / "config.json").is_file():
+            raise FileNotFoundError(f"{job.key} starts from {init}: run the dapt pretraining first")
+        log.info("%s: %d tokens from %s on %s", job.key, cfg.max_tokens, init, corpus)
         res = run_pretrain(
-            self.recipe.pretrain,
-            resolve_model(self.recipe.base_model),
-            self.corpus_dir / "dataset",
-            self.pretrain_dir,
+            cfg,
+            init,
+            corpus / "dataset",
+            out_dir,
             trust_remote_code=self.recipe.trust_remote_code,
             progress=progress,
             general_dir=self.general_dir / "dataset" if self.recipe.general_corpus else None,
+            heldout_dir=self.corpus_dir / "dataset",
+            description=job.describe(self.recipe.base_model),
         )
-        self._mark("pretrain", time.perf_counter() - t0)
+        self._mark(job.key, time.perf_counter() - t0)
         return res.summary
+
+    def job_config(self, job: PretrainJob) -> PretrainConfig:
+        """DAPT and the general control share ``pretrain``; the TAPT jobs run ``tapt.epochs`` passes over their
+        task corpus, with ``tapt``'s learning rate and batch size where set."""
+        p = self.recipe.pretrain
+        if job.task is None:
+            return p
+        t = self.recipe.tapt
+        stats = json.loads((self.job_corpus_dir(job) / "stats.json").read_text())
+        blocks = stats["blocks"]["train"]
+        return p.model_copy(
+            update={
+                "max_tokens": max(1, t.epochs * blocks * p.block_size),
+                "learning_rate": t.learning_rate or p.learning_rate,
+                "batch_size": min(t.batch_size or p.batch_size, blocks),
+            }
+        )
+
+    def ingest_task_corpus(self, kind: str, task_name: str, progress: bool = True) -> dict:
+        """The corpus of a per-task variant: the task's train text (``tapt``), plus its nearest domain documents
+        (``knn-tapt``). Decontaminated against every task's dev/test text like the domain corpus."""
+        key = f"ingest/{kind}/{task_name}"
+        out = self.out_dir / kind / task_name
+        if self._done(key):
+            return json.loads((out / "stats.json").read_text())
+        from transformers import AutoTokenizer
+
+        from dapt.ingest import run_ingest
+        from dapt.models import resolve_model
+        from dapt.recipe import CorpusConfig, CorpusSource
+
+        t0 = time.perf_counter()
+        r = self.recipe
+        sources = [CorpusSource(name=f"{task_name}-train", path=task_name, format="task")]
+        if kind == "knn-tapt":
+            from dapt.ingest.knn import select_neighbours
+
+            selected = select_neighbours(
+                self.corpus_dir,
+                self.task(task_name),
+                self.data_root,
+                resolve_model(r.tapt.knn_embedding_model),
+                r.tapt.knn_per_example,
+                out,
+            )
+            sources.append(CorpusSource(name="knn-domain", path=str(selected), format="jsonl", id_field="id"))
+        cfg = CorpusConfig(
+            sources=sources,
+            quality=r.corpus.filters,
+            detokenize=r.corpus.detokenize,
+            dedup=r.corpus.dedup,
+            decontaminate=r.corpus.decontaminate,
+        )
+        tok = AutoTokenizer.from_pretrained(resolve_model(r.base_model), trust_remote_code=r.trust_remote_code)
+        res = run_ingest(
+            cfg,
+            self.data_root,
+            out,
+            tok,
+            r.pretrain.block_size,
+            0.0,  # perplexity is measured on the domain corpus's held-out split, the same for every variant
+            seed=r.pretrain.seed,
+            progress=progress,
+            name=f"{r.name} {kind} corpus for {task_name}",
+            tasks=r.tasks,
+            tokenizer_name=r.base_model,
+        )
+        self._mark(key, time.perf_counter() - t0)
+        return res.stats
 
     def floors(self, task_name: str) -> dict | None:
         if not self.recipe.floors:
@@ -264,7 +404,7 @@ class Run:
         out = self.finetune_dir(task_name, variant, seed)
         if self._done(key):
             return json.loads((out / "summary.json").read_text())
-        model_dir = self.model_dir(variant)
+        model_dir = self.model_dir(variant, task_name)
         if not (model_dir / "config.json").is_file():
             raise FileNotFoundError(f"variant {variant!r} needs {model_dir}: run `dapt pretrain` first")
         from dapt.finetune import run_finetune
@@ -348,6 +488,13 @@ class Run:
             "general_corpus": _read_json(self.general_dir / "stats.json"),
             "diagnostics": _read_json(self.corpus_dir / "diagnostics.json"),
             "pretrain": _read_json(self.pretrain_dir / "summary.json"),
+            "pretrain_jobs": {
+                job.key.removeprefix("pretrain/"): {
+                    "summary": _read_json(self.job_dir(job) / "summary.json"),
+                    "curve": _read_jsonl(self.job_dir(job) / "metrics.jsonl"),
+                }
+                for job in self.pretrain_jobs()
+            },
             "finetune_cost": cost,
             "labels": labels,
             "floors": floors,
@@ -384,6 +531,45 @@ def _as_array(values: list) -> np.ndarray:
 
 def _read_json(path: Path) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.is_file() else []
+
+
+@dataclass(frozen=True)
+class PretrainJob:
+    """One continued-pretraining run: ``dapt`` and ``general`` once per recipe, the TAPT variants once per task."""
+
+    variant: str
+    task: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"pretrain/{self.variant}" + (f"/{self.task}" if self.task else "")
+
+    @property
+    def corpus_kind(self) -> str:
+        """Which ingested corpus it trains on: ``tapt`` (task train text) or ``knn-tapt`` (plus neighbours)."""
+        return "knn-tapt" if self.variant == "knn-tapt" else "tapt"
+
+    @classmethod
+    def from_key(cls, key: str) -> PretrainJob:
+        parts = key.split("/")
+        return cls(parts[1], parts[2] if len(parts) > 2 else None)
+
+    @classmethod
+    def for_variant(cls, variant: str, task: str | None) -> PretrainJob:
+        return cls(variant, task if variant in TASK_VARIANTS else None)
+
+    def describe(self, base: str) -> str:
+        return {
+            "dapt": f"{base} continued-pretrained on the domain corpus (DAPT)",
+            "general": f"{base} continued-pretrained on the general corpus (budget-matched control)",
+            "tapt": f"{base} continued-pretrained on the {self.task} train text (TAPT)",
+            "dapt+tapt": f"{base} DAPT model continued-pretrained on the {self.task} train text (DAPT+TAPT)",
+            "knn-tapt": f"{base} continued-pretrained on the {self.task} train text + nearest domain documents",
+        }[self.variant]
 
 
 def provenance() -> dict:

@@ -21,7 +21,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 RECIPES_DIR = Path(__file__).resolve().parent.parent / "pipelines" / "recipes"
 
-Variant = Literal["baseline", "dapt"]
+Variant = Literal["baseline", "dapt", "tapt", "dapt+tapt", "knn-tapt", "general"]
+"""``baseline``: the base model; ``dapt``: continued pretraining on the domain corpus; ``tapt``: on the task's own
+train text (many epochs); ``dapt+tapt``: TAPT starting from the DAPT model; ``knn-tapt``: TAPT on the task's train
+text plus the domain documents nearest to it by sentence embedding; ``general``: the control, continued
+pretraining on the general corpus with DAPT's token budget (separates "more training" from "domain")."""
+TASK_VARIANTS = ("tapt", "dapt+tapt", "knn-tapt")
+"""Variants whose pretrained model is specific to each task."""
 Metric = Literal["micro_f1", "macro_f1", "accuracy", "span_f1"]
 PositiveInt = Annotated[int, Field(gt=0)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -182,6 +188,9 @@ class PretrainConfig(_Strict):
     """Fraction of packed blocks kept out of training to measure domain perplexity."""
     seed: int = 0
     log_every_steps: PositiveInt = 20
+    eval_every_steps: PositiveInt | None = None
+    """Held-out domain and general perplexity every this many steps (the pretraining curves); None: start and end
+    only."""
     peak_flops: Annotated[float, Field(gt=0)] = 1.0e12
     """Hardware peak in FLOP/s used for MFU (1e12 ~ a 2-core AVX2 CPU in fp32; ~989e12 for H100 bf16 dense)."""
 
@@ -226,6 +235,21 @@ class TaskConfig(_Strict):
         return self.format == "conll"
 
 
+class TaptConfig(_Strict):
+    """Task-adaptive pretraining (Gururangan et al. 2020, section 4): the same objective on the task's train text."""
+
+    epochs: PositiveInt = 20
+    """Passes over the task corpus (the DAPT paper used 100 on GPUs)."""
+    learning_rate: Annotated[float, Field(gt=0)] | None = None
+    """Default: ``pretrain.learning_rate``."""
+    batch_size: PositiveInt | None = None
+    """Default: ``pretrain.batch_size``."""
+    knn_per_example: PositiveInt = 4
+    """``knn-tapt``: domain documents added per task train example (its nearest neighbours, cosine similarity)."""
+    knn_embedding_model: str = "all-minilm-l6-v2"
+    """Sentence-embedding model for ``knn-tapt`` (mean-pooled, normalised), a name from ``dapt models`` or a path."""
+
+
 class FinetuneConfig(_Strict):
     """Identical for every variant, so the comparison isolates the pretraining."""
 
@@ -258,6 +282,7 @@ class Recipe(_Strict):
     pretrain: PretrainConfig
     tasks: list[TaskConfig] = Field(min_length=1)
     finetune: FinetuneConfig = FinetuneConfig()
+    tapt: TaptConfig = TaptConfig()
     floors: bool = True
     """Compute the majority-class and TF-IDF + logistic-regression reference rows for every task."""
 
@@ -277,6 +302,8 @@ class Recipe(_Strict):
             for i, src in enumerate(corpus.sources if corpus else []):
                 if src.format == "task" and src.path not in task_names:
                     raise ValueError(f"{key}.sources[{i}].path: {src.path!r} is not a task of this recipe")
+        if "general" in self.variants and self.general_corpus is None:
+            raise ValueError("variants: 'general' (the budget-matched control) needs a general_corpus")
         if "baseline" not in self.variants:
             raise ValueError("variants: must include 'baseline' (every variant is compared against it)")
         for task in self.tasks:

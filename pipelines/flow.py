@@ -18,7 +18,7 @@ from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
 from prefect.cache_policies import NONE  # noqa: E402
 
-from dapt.pipeline import Run  # noqa: E402
+from dapt.pipeline import PretrainJob, Run  # noqa: E402
 
 
 @task(name="ingest", cache_policy=NONE)
@@ -26,9 +26,9 @@ def ingest(run: Run) -> dict:
     return run.ingest(progress=_progress())
 
 
-@task(name="pretrain", cache_policy=NONE)
-def pretrain(run: Run) -> dict | None:
-    return run.pretrain(progress=_progress())
+@task(name="pretrain", cache_policy=NONE, task_run_name="pretrain-{job.variant}-{job.task}")
+def pretrain(run: Run, job: PretrainJob) -> dict:
+    return run.pretrain_job(job, progress=_progress())
 
 
 @task(name="floors", cache_policy=NONE, task_run_name="floors-{task_name}")
@@ -59,7 +59,8 @@ def dapt_pipeline(recipe: str, data_dir: str | None = None, out: str | None = No
     logger.info("recipe %s (hash %s) -> %s", run.recipe.name, run.recipe.config_hash(), run.out_dir)
     stats = ingest(run)
     logger.info("corpus: %s documents kept, %s tokens", stats["documents"]["kept"], stats["content_tokens"])
-    pretrain(run)
+    for job in run.pretrain_jobs():  # dependency order: DAPT before DAPT+TAPT
+        pretrain(run, job)
     for t in run.recipe.tasks:
         floors(run, t.name)
     # Sequential on purpose: the CPU cores are already used by each fine-tune's intra-op threads.

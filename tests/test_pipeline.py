@@ -100,6 +100,80 @@ def test_stage_hashes_follow_their_inputs(tmp_path, data_root):
     )
     b = Run.open(recipe, data_dir=str(data_root), out=str(tmp_path / "b"))
     same = ["ingest", "floors/chemprot", "finetune/chemprot/baseline/0"]
-    changed = ["pretrain", "finetune/chemprot/dapt/0"]
+    changed = ["pretrain/dapt", "finetune/chemprot/dapt/0"]
     assert all(a.stage_hash(k) == b.stage_hash(k) for k in same)
     assert all(a.stage_hash(k) != b.stage_hash(k) for k in changed)
+
+
+ALL_VARIANTS = """
+name: variants
+base_model: {model}
+seeds: [0]
+variants: [baseline, dapt, tapt, dapt+tapt, knn-tapt, general]
+corpus:
+  sources: [{{name: c, path: corpus.txt}}]
+general_corpus:
+  sources: [{{name: g, path: general.txt}}]
+pretrain: {{max_tokens: 2048, block_size: 32, batch_size: 8, eval_every_steps: 4}}
+tapt: {{epochs: 2, knn_per_example: 2, knn_embedding_model: {model}}}
+tasks:
+  - {{name: toy, format: jsonl, train: t/train.jsonl, dev: t/dev.jsonl, test: t/test.jsonl}}
+finetune: {{learning_rate: 1.0e-3, epochs: 1, batch_size: 16, max_length: 32}}
+"""
+
+
+def test_every_variant_pretrains_from_the_right_start_on_the_right_text(tmp_path, tiny_mlm_dir):
+    root = tmp_path / "data"
+    (root / "t").mkdir(parents=True)
+    (root / "corpus.txt").write_text(
+        "".join(f"Protein {i} binds receptor {i % 7} in the cell nucleus of tissue {i % 13}.\n" for i in range(300))
+    )
+    (root / "general.txt").write_text(
+        "".join(f"The team won match {i} of the season after {i % 5} goals in the city {i % 9}.\n" for i in range(200))
+    )
+    for split, n in (("train", 40), ("dev", 12), ("test", 12)):
+        rows = [
+            {
+                "text": f"{split} kinase {i} {'inhibits' if i % 2 else 'activates'} target {i % 3}.",
+                "label": "down" if i % 2 else "up",
+            }
+            for i in range(n)
+        ]
+        (root / "t" / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    recipe = tmp_path / "v.yaml"
+    recipe.write_text(ALL_VARIANTS.format(model=tiny_mlm_dir))
+    run = Run.open(recipe, data_dir=str(root), out=str(tmp_path / "run"))
+    run.ingest(progress=False)
+    jobs = [j.key for j in run.pretrain_jobs()]
+    assert jobs == [
+        "pretrain/dapt",
+        "pretrain/general",
+        "pretrain/tapt/toy",
+        "pretrain/dapt+tapt/toy",
+        "pretrain/knn-tapt/toy",
+    ]
+    run.pretrain(progress=False)
+    out = tmp_path / "run"
+    sums = {j: json.loads((out / j / "summary.json").read_text()) for j in jobs}
+    assert sums["pretrain/dapt+tapt/toy"]["base_model"] == str(out / "pretrain" / "dapt" / "model")
+    assert sums["pretrain/tapt/toy"]["base_model"] == str(tiny_mlm_dir)
+    # TAPT trains on the task's train text only: 2 epochs of its blocks; knn-tapt adds domain neighbours.
+    tapt = json.loads((out / "tapt" / "toy" / "stats.json").read_text())
+    knn = json.loads((out / "knn-tapt" / "toy" / "stats.json").read_text())
+    assert tapt["sources"]["toy-train"]["kept"] == 40 and knn["sources"]["knn-domain"]["kept"] > 0
+    assert sums["pretrain/tapt/toy"]["token_budget"] == 2 * tapt["blocks"]["train"] * 32
+    # Budget-matched control: the general run sees DAPT's token budget.
+    assert sums["pretrain/general"]["token_budget"] == sums["pretrain/dapt"]["token_budget"] == 2048
+    # Every run measures the same domain held-out text, and general text (forgetting), along the way.
+    assert len({s["heldout_ppl_before"] for k, s in sums.items() if "dapt+tapt" not in k}) == 1
+    curve = [json.loads(x) for x in (out / "pretrain" / "dapt" / "metrics.jsonl").read_text().splitlines()]
+    assert sum("general_ppl" in r for r in curve) >= 3
+    assert "corpus manifest hash" in (out / "pretrain" / "dapt" / "model" / "README.md").read_text()
+
+    for v in ("baseline", "dapt", "tapt", "dapt+tapt", "knn-tapt", "general"):
+        run.finetune("toy", v, 0, progress=False)
+    run.evaluate()
+    results = run.report()
+    rows = results["tasks"]["toy"]
+    assert {"dapt", "tapt", "dapt+tapt", "knn-tapt", "general"} <= {v for v in rows if "vs_baseline" in rows[v]}
+    assert set(results["pretrain_jobs"]) == {j.removeprefix("pretrain/") for j in jobs}

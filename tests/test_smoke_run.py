@@ -44,5 +44,5 @@ def test_dapt_run_smoke(tmp_path, data_root):
     # The DAPT checkpoint is a plain Hugging Face folder.
     from transformers import AutoModelForMaskedLM
 
-    model = AutoModelForMaskedLM.from_pretrained(Path(out) / "pretrain" / "model")
+    model = AutoModelForMaskedLM.from_pretrained(Path(out) / "pretrain" / "dapt" / "model")
     assert model.config.num_hidden_layers == 2

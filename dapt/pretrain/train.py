@@ -109,13 +109,17 @@ def run_pretrain(
     trust_remote_code: bool = False,
     progress: bool = True,
     general_dir: Path | None = None,
+    heldout_dir: Path | None = None,
+    description: str = "",
 ) -> PretrainResult:
     """Continue MLM pretraining of ``base_model_dir`` on the packed dataset; save a Hugging Face folder.
 
     Returns:
         ``out_dir/model`` (safetensors + tokenizer, loadable with ``AutoModelForMaskedLM.from_pretrained``) and a
-        summary (tokens seen, steps, seconds, tokens/s, MFU, perplexities before/after). With ``general_dir`` (an
-        ingested general-domain corpus), its held-out perplexity before/after measures forgetting.
+        summary (tokens seen, steps, seconds, tokens/s, MFU, perplexities before/after). Perplexity is measured on
+        the held-out split of ``heldout_dir`` (default: the training corpus; the pipeline passes the domain corpus so
+        every variant is measured on the same text) and, with ``general_dir``, on general text (forgetting), at the
+        start, every ``cfg.eval_every_steps`` and at the end.
     """
     from transformers import AutoModelForMaskedLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
@@ -132,7 +136,7 @@ def run_pretrain(
 
     # The packed corpus is small next to the model's activations (48k x 128 int64 = 50 MB for 6M tokens).
     train_ids, train_real = _split(dataset_dir, "train", cfg.block_size)
-    held_ids, held_real = _split(dataset_dir, "heldout", cfg.block_size)
+    held_ids, held_real = _split(heldout_dir or dataset_dir, "heldout", cfg.block_size)
     gen_ids, gen_real = _split(general_dir, "heldout", cfg.block_size) if general_dir else _split(None, "", 0)
     if len(train_ids) == 0:
         raise ValueError(f"no training blocks under {dataset_dir}/train: run `dapt ingest` first")
@@ -176,7 +180,7 @@ def run_pretrain(
 
     gen = torch.Generator().manual_seed(cfg.seed)
     batches = _batches(train_ids, train_real, cfg.batch_size, gen)
-    tokens_seen, t_start = 0, time.perf_counter()
+    tokens_seen, t_start, eval_seconds = 0, time.perf_counter(), 0.0
     t_window, tok_window = t_start, 0
     bar = tqdm(total=total_steps, desc="pretrain", unit="step", disable=not progress)
     loss_val = float("nan")
@@ -220,8 +224,21 @@ def run_pretrain(
                     100 * rec["mfu"],
                 )
             t_window, tok_window = now, 0
+        if cfg.eval_every_steps and (step + 1) % cfg.eval_every_steps == 0 and step + 1 < total_steps:
+            t_eval = time.perf_counter()
+            rec = {
+                "step": step + 1,
+                "tokens": tokens_seen,
+                "heldout_ppl": heldout_perplexity(model, held_ids, held_real, cfg, tokenizer),
+                "general_ppl": heldout_perplexity(model, gen_ids, gen_real, cfg, tokenizer),
+            }
+            metrics.write(json.dumps(rec) + "\n")
+            metrics.flush()
+            # Evaluation time is not training time: keep it out of tokens/s and MFU.
+            eval_seconds += time.perf_counter() - t_eval
+            t_window += time.perf_counter() - t_eval
     bar.close()
-    seconds = time.perf_counter() - t_start
+    seconds = time.perf_counter() - t_start - eval_seconds
     ppl_after = heldout_perplexity(model, held_ids, held_real, cfg, tokenizer)
     gen_after = heldout_perplexity(model, gen_ids, gen_real, cfg, tokenizer)
     metrics.write(
@@ -234,6 +251,7 @@ def run_pretrain(
     model.save_pretrained(model_dir, safe_serialization=True)
     tokenizer.save_pretrained(model_dir)
     summary = {
+        "description": description,
         "base_model": str(base_model_dir),
         "steps": total_steps,
         "tokens_seen": tokens_seen,
@@ -253,5 +271,39 @@ def run_pretrain(
         "torch_threads": torch.get_num_threads(),
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    (model_dir / "README.md").write_text(model_card(summary, cfg, dataset_dir))
     log.info("pretrain: %s", summary)
     return PretrainResult(model_dir=model_dir, summary=summary)
+
+
+def model_card(summary: dict, cfg: PretrainConfig, dataset_dir: Path) -> str:
+    """A Hugging Face model card: what the model was trained from, on what (the corpus manifest hash), how much."""
+    manifest = Path(dataset_dir).parent / "manifest.json"
+    corpus_hash = json.loads(manifest.read_text())["manifest_hash"] if manifest.is_file() else "unknown"
+    return "\n".join(
+        [
+            "---",
+            "library_name: transformers",
+            "tags: [dapt, fill-mask, domain-adaptive-pretraining]",
+            "---",
+            "",
+            f"# {summary['description'] or 'continued-pretrained model'}",
+            "",
+            f"- base model: `{summary['base_model']}`",
+            f"- corpus manifest hash: `{corpus_hash}` (`{dataset_dir}`)",
+            f"- objective: {cfg.objective}, mask rate {cfg.mask_prob}, block size {cfg.block_size}",
+            f"- tokens seen: {summary['tokens_seen']:,} (budget {summary['token_budget']:,}) in {summary['steps']} "
+            f"steps, {summary['seconds'] / 60:.1f} min on {summary['device']}",
+            f"- held-out domain perplexity: {summary['heldout_ppl_before']:.2f} before, "
+            f"{summary['heldout_ppl_after']:.2f} after",
+            (
+                f"- held-out general perplexity: {summary['general_ppl_before']:.2f} before, "
+                f"{summary['general_ppl_after']:.2f} after"
+                if summary.get("general_ppl_before") is not None
+                else "- held-out general perplexity: not measured"
+            ),
+            "",
+            "Produced by dapt (`dapt pretrain`).",
+            "",
+        ]
+    )
