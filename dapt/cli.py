@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p = sub.add_parser("report", help="write results.json and report.md")
     _common(p)
+    p = sub.add_parser("compare", help="put several runs' results side by side")
+    p.add_argument("run_dirs", nargs="+", help="run directories holding results.json")
+    p.add_argument("--out", default=None, help="write the Markdown table here (default: print it)")
     p = sub.add_parser("sweep", help="dev-only sweep of fine-tuning settings on the base model")
     _common(p)
     p.add_argument(
@@ -105,6 +108,18 @@ def _dispatch(args) -> int:
                 print(f"{name:<18} {resolve_model(name)}")
             except FileNotFoundError as e:
                 print(f"{name:<18} NOT AVAILABLE: {e}")
+        return 0
+    if args.command == "compare":
+        from pathlib import Path
+
+        from dapt.report.compare import compare_markdown
+
+        md = compare_markdown([Path(d) for d in args.run_dirs])
+        if args.out:
+            Path(args.out).write_text(md)
+            print(f"comparison: {args.out}")
+        else:
+            print(md)
         return 0
     if args.command == "run":
         from pipelines.flow import dapt_pipeline

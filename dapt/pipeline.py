@@ -457,7 +457,7 @@ class Run:
         return evaluation
 
     def report(self) -> dict:
-        from dapt.report import build_results, render_report
+        from dapt.report import build_results, render_report, validate_results
 
         ev_path = self.out_dir / "evaluation.json"
         if not ev_path.is_file():
@@ -515,8 +515,15 @@ class Run:
             floors,
             extra,
         )
+        validate_results(results)
         (self.out_dir / "results.json").write_text(json.dumps(results, indent=2))
-        (self.out_dir / "report.md").write_text(render_report(results))
+        from dapt.report.html import render_html
+        from dapt.report.plots import render_figures
+
+        figures = render_figures(results, self.out_dir / "figures")
+        md = render_report(results, figures)
+        (self.out_dir / "report.md").write_text(md)
+        (self.out_dir / "report.html").write_text(render_html(md, self.out_dir, f"dapt report: {self.recipe.name}"))
         return results
 
 

@@ -1,6 +1,7 @@
-"""The report stage: ``results.json`` (a contract other tools read) and ``report.md``."""
+"""The report stage: ``results.json`` (a contract other tools read, with a JSON schema), ``report.md``,
+``report.html`` and the figures."""
 
 from dapt.report.markdown import render_report
-from dapt.report.results import build_results
+from dapt.report.results import build_results, validate_results
 
-__all__ = ["build_results", "render_report"]
+__all__ = ["build_results", "render_report", "validate_results"]

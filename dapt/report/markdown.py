@@ -9,8 +9,43 @@ def _fmt(x: float | None, digits: int = 4) -> str:
     return "-" if x is None else f"{x:.{digits}f}"
 
 
+def variant_cost(results: dict, task: str, variant: str) -> dict | None:
+    """Pretraining cost behind a variant's model on a task: its own job, plus DAPT's for DAPT+TAPT (cumulative).
+
+    Returns:
+        ``{"tokens", "seconds", "flops", "device", "general_ppl_change"}``, or None for the baseline.
+    """
+    jobs = results.get("pretrain_jobs") or {}
+    chain = {
+        "dapt": ["dapt"],
+        "general": ["general"],
+        "tapt": [f"tapt/{task}"],
+        "dapt+tapt": ["dapt", f"dapt+tapt/{task}"],
+        "knn-tapt": [f"knn-tapt/{task}"],
+    }.get(variant)
+    if not chain or not all((jobs.get(k) or {}).get("summary") for k in chain):
+        return None
+    sums = [jobs[k]["summary"] for k in chain]
+    change = None
+    if sums[-1].get("general_ppl_after") and sums[0].get("general_ppl_before"):
+        change = sums[-1]["general_ppl_after"] / sums[0]["general_ppl_before"] - 1
+    return {
+        "tokens": sum(x["tokens_seen"] for x in sums),
+        "seconds": sum(x["seconds"] for x in sums),
+        "flops": sum(x["total_flops"] for x in sums),
+        "device": sums[-1]["device"],
+        "general_ppl_change": change,
+    }
+
+
+def _hours(cost: dict) -> str:
+    kind = "CPU" if cost["device"].startswith("cpu") else "GPU"
+    return f"{cost['seconds'] / 3600:.2f} {kind}-hours ({cost['device']})"
+
+
 def verdict_lines(results: dict) -> list[str]:
-    """One sentence per (task, variant vs baseline), never claiming a difference the CI does not support."""
+    """One sentence per (task, variant vs baseline), from the numbers: a difference is called an improvement or a
+    loss only when its 95% CI excludes 0; then what it cost and how general-domain perplexity moved."""
     lines = []
     for task, rows in results["tasks"].items():
         for variant, row in rows.items():
@@ -25,14 +60,72 @@ def verdict_lines(results: dict) -> list[str]:
                 what = f"lowered {task} {metric} by {cmp['diff']:+.4f}"
             else:
                 what = f"made no significant difference to {task} {metric} ({cmp['diff']:+.4f})"
-            line = f"- **{variant}** {what} (95% CI {lo:+.4f} to {hi:+.4f}, p = {cmp['p_value']:.3f})."
+            line = f"- **{variant}** {what} (95% CI {lo:+.4f} to {hi:+.4f}, p = {cmp['p_value']:.3f})"
+            cost = variant_cost(results, task, variant)
+            if cost:
+                line += f" for {_hours(cost)} of continued pretraining ({cost['tokens']:,} tokens)"
+                if cost["general_ppl_change"] is not None:
+                    verb = "rose" if cost["general_ppl_change"] > 0 else "fell"
+                    line += f"; general-domain perplexity {verb} {abs(cost['general_ppl_change']):.0%}"
+            line += "."
             if row.get("below_floor") or rows.get("baseline", {}).get("below_floor"):
                 line += f" Caution: a variant is {BELOW_FLOOR}."
             lines.append(line)
     return lines or ["- Only the baseline was run: nothing to compare."]
 
 
-def render_report(results: dict) -> str:
+def cost_lines(results: dict) -> list[str]:
+    """Cost per variant: continued-pretraining tokens, time, device, FLOPs, and fine-tuning time per seed."""
+    tune_cost = results.get("finetune_cost") or {}
+    out = [
+        "| task | variant | pretraining tokens | pretraining time | FLOPs | fine-tune s/seed |",
+        "|---|---|---:|---|---:|---:|",
+    ]
+    for task, rows in results["tasks"].items():
+        for variant, r in rows.items():
+            if r.get("reference"):
+                continue
+            c = variant_cost(results, task, variant)
+            tune = tune_cost.get(task, {}).get(variant, {}).get("train_seconds_mean")
+            tune_s = f"{tune:.0f}" if tune is not None else "-"
+            if c is None:
+                out.append(f"| {task} | {variant} | 0 | - | 0 | {tune_s} |")
+            else:
+                out.append(
+                    f"| {task} | {variant} | {c['tokens']:,} | {c['seconds'] / 60:.1f} min = {_hours(c)} | "
+                    f"{c['flops']:.3g} | {tune_s} |"
+                )
+    return out
+
+
+def pretrain_lines(results: dict) -> list[str]:
+    out = [
+        "| run | tokens | tokens/s | MFU | domain ppl before -> after | general ppl before -> after |",
+        "|---|---:|---:|---:|---|---|",
+    ]
+    for name, job in (results.get("pretrain_jobs") or {}).items():
+        s = job.get("summary")
+        if not s:
+            continue
+        gen = "-"
+        if s.get("general_ppl_before") is not None:
+            ch = s["general_ppl_after"] / s["general_ppl_before"] - 1
+            gen = f"{s['general_ppl_before']:.1f} -> {s['general_ppl_after']:.1f} ({ch:+.0%})"
+        out.append(
+            f"| {name} | {s['tokens_seen']:,} | {s['tokens_per_s']:,.0f} | {s['mfu']:.1%} | "
+            f"{s['heldout_ppl_before']:.1f} -> {s['heldout_ppl_after']:.1f} | {gen} |"
+        )
+    return out
+
+
+def _figure(figures: dict, key: str, alt: str) -> list[str]:
+    return ["", f"![{alt}]({figures[key]})"] if key in figures else []
+
+
+def render_report(results: dict, figures: dict | None = None) -> str:
+    """``report.md``. ``figures`` maps figure names (``scores-<task>``, ``delta``, ``pretrain``, ``overlap``) to
+    paths relative to the report (see :func:`dapt.report.plots.render_figures`)."""
+    figures = figures or {}
     out = [f"# dapt report: {results['recipe']}", ""]
     out.append(f"Recipe `{results['recipe']}` (config hash `{results['config_hash']}`), seeds {results['seeds']}.")
     if results.get("wall_seconds") is not None:
@@ -41,6 +134,7 @@ def render_report(results: dict) -> str:
     out.append("## Verdict")
     out.append("")
     out += verdict_lines(results)
+    out += _figure(figures, "delta", "difference vs baseline with 95% CI")
     if results.get("flags"):
         out.append("")
         for f in results["flags"]:
@@ -73,6 +167,7 @@ def render_report(results: dict) -> str:
                 f"| {variant} | {r['mean']:.4f} ± {r['std']:.4f} | {', '.join(_fmt(s) for s in r['scores'])} | "
                 f"{', '.join(_fmt(s) for s in r.get('dev_scores', []))} | {delta} | {p} | {' '.join(notes)} |"
             )
+        out += _figure(figures, f"scores-{task}", f"{task} test scores per variant")
         labels = results.get("labels", {}).get(task)
         if labels:
             out.append("")
@@ -87,33 +182,18 @@ def render_report(results: dict) -> str:
     corpus = results.get("corpus")
     if corpus:
         out += _corpus_section(corpus, results.get("general_corpus"), results.get("diagnostics"))
-    pre = results.get("pretrain")
-    if pre:
-        out += ["", "## Continued pretraining (cost)", ""]
+        out += _figure(figures, "overlap", "vocabulary overlap heatmap")
+    if results.get("pretrain_jobs"):
+        out += ["", "## Continued pretraining", ""]
         out.append(
-            f"{pre['tokens_seen']:,} tokens (budget {pre['token_budget']:,}) in {pre['steps']} steps, "
-            f"{pre['seconds'] / 60:.1f} min on {pre['device']}: "
-            f"{pre['tokens_per_s']:,.0f} tokens/s, {pre['total_flops']:.3g} FLOPs, MFU {pre['mfu']:.1%} "
-            f"of a {pre['peak_flops']:.3g} FLOP/s peak."
+            "Masked-LM perplexity on held-out blocks with fixed masks: the domain corpus's held-out split for every "
+            "run, and held-out general text (forgetting)."
         )
-        out.append(
-            f"Held-out domain MLM perplexity: {pre['heldout_ppl_before']:.1f} before, "
-            f"{pre['heldout_ppl_after']:.1f} after."
-        )
-        if pre.get("general_ppl_before") is not None:
-            change = pre["general_ppl_after"] / pre["general_ppl_before"] - 1
-            out.append(
-                f"Held-out general-domain perplexity (forgetting): {pre['general_ppl_before']:.1f} before, "
-                f"{pre['general_ppl_after']:.1f} after ({change:+.1%})."
-            )
-    ft = results.get("finetune_cost")
-    if ft:
-        out += ["", "## Fine-tuning (cost)", ""]
-        out.append("| task | variant | train s per seed (mean) | best epoch per seed |")
-        out.append("|---|---|---|---|")
-        for task, variants in ft.items():
-            for variant, c in variants.items():
-                out.append(f"| {task} | {variant} | {c['train_seconds_mean']:.1f} | {c['best_epochs']} |")
+        out.append("")
+        out += pretrain_lines(results)
+        out += _figure(figures, "pretrain", "continued-pretraining curves")
+    out += ["", "## Cost per variant", ""]
+    out += cost_lines(results)
     prov = results.get("provenance")
     if prov:
         out += ["", "## Provenance", ""]

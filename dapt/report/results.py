@@ -11,7 +11,12 @@ and each variant other than the baseline a ``vs_baseline`` paired-bootstrap comp
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
+
+SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
 
 FLOOR_ROW = "tfidf-lr"
 REFERENCE_ROWS = ("majority", "tfidf-lr")
@@ -93,3 +98,10 @@ def build_results(
         "flags": flags,
         **(extra or {}),
     }
+
+
+def validate_results(results: dict) -> None:
+    """Raise ``jsonschema.ValidationError`` (with the failing path) if ``results`` breaks the contract."""
+    import jsonschema
+
+    jsonschema.validate(results, json.loads(SCHEMA_PATH.read_text()))

@@ -1,0 +1,132 @@
+"""The verdict generator on synthetic results, the figures report.md references, and the results.json schema."""
+
+import re
+
+import jsonschema
+import pytest
+
+from dapt.report import build_results, render_report, validate_results
+from dapt.report.html import render_html
+from dapt.report.markdown import verdict_lines
+from dapt.report.plots import render_figures
+
+
+def comparison(diff, lo, hi, p):
+    return {"diff": diff, "ci95": [lo, hi], "p_value": p, "n_examples": 1000, "n_resamples": 1000}
+
+
+def synthetic(comparisons: dict, pretrain_jobs: dict | None = None) -> dict:
+    scores = {
+        "baseline": [0.70, 0.71, 0.72],
+        "dapt": [0.75, 0.76, 0.74],
+        "tapt": [0.71, 0.70, 0.72],
+        "dapt+tapt": [0.66, 0.65, 0.67],
+    }
+    test = {"chemprot": {v: {"metric": "micro_f1", "scores": s} for v, s in scores.items()}}
+    floors = {
+        "chemprot": {
+            "majority": {"metric": "micro_f1", "test": 0.36, "dev": 0.33},
+            "tfidf-lr": {"metric": "micro_f1", "test": 0.58, "dev": 0.6},
+        }
+    }
+    return build_results(
+        "syn", "abc", [0, 1, 2], test, {}, {"chemprot": comparisons}, floors, {"pretrain_jobs": pretrain_jobs or {}}
+    )
+
+
+def job(tokens, seconds, gen_before, gen_after, device="NVIDIA H100 80GB HBM3"):
+    return {
+        "summary": {
+            "tokens_seen": tokens,
+            "seconds": seconds,
+            "total_flops": 6e9 * tokens,
+            "device": device,
+            "general_ppl_before": gen_before,
+            "general_ppl_after": gen_after,
+            "heldout_ppl_before": 50.0,
+            "heldout_ppl_after": 20.0,
+            "tokens_per_s": tokens / seconds,
+            "mfu": 0.4,
+        },
+        "curve": [
+            {"step": 0, "tokens": 0, "heldout_ppl": 50.0, "general_ppl": gen_before},
+            {"step": 10, "tokens": tokens, "loss": 2.0, "heldout_ppl": 20.0, "general_ppl": gen_after},
+        ],
+    }
+
+
+@pytest.fixture
+def results():
+    return synthetic(
+        {
+            "dapt": comparison(0.04, 0.02, 0.06, 0.001),
+            "tapt": comparison(0.0, -0.01, 0.01, 0.9),
+            "dapt+tapt": comparison(-0.05, -0.07, -0.03, 0.0),
+        },
+        {
+            "dapt": job(24_000_000, 7200, 20.0, 25.0),
+            "tapt/chemprot": job(2_000_000, 600, 20.0, 21.0),
+            "dapt+tapt/chemprot": job(2_000_000, 600, 25.0, 26.0),
+        },
+    )
+
+
+def test_verdict_says_what_the_ci_supports(results):
+    lines = verdict_lines(results)
+    gain, same, loss = lines
+    assert "**dapt** improved chemprot micro_f1 by +0.0400 (95% CI +0.0200 to +0.0600, p = 0.001)" in gain
+    assert "for 2.00 GPU-hours (NVIDIA H100 80GB HBM3)" in gain and "24,000,000 tokens" in gain
+    assert "general-domain perplexity rose 25%" in gain
+    assert "**tapt** made no significant difference" in same and "improved" not in same
+    assert "**dapt+tapt** lowered chemprot micro_f1 by -0.0500" in loss
+    # DAPT+TAPT's cost includes the DAPT it started from; forgetting is measured from the base model.
+    assert "2.17 GPU-hours" in loss and "26,000,000 tokens" in loss and "rose 30%" in loss
+
+
+def test_no_difference_is_never_called_a_gain():
+    r = synthetic({"dapt": comparison(0.03, -0.001, 0.06, 0.06)})
+    (line,) = verdict_lines(r)
+    assert "no significant difference" in line and "improved" not in line
+
+
+def test_every_figure_referenced_exists_and_html_is_self_contained(results, tmp_path):
+    figures = render_figures(results, tmp_path / "figures")
+    md = render_report(results, figures)
+    refs = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
+    assert set(refs) == set(figures.values()) and {"delta", "pretrain", "scores-chemprot"} <= set(figures)
+    assert all((tmp_path / r).is_file() and (tmp_path / r).stat().st_size > 5000 for r in refs)
+    html = render_html(md, tmp_path, "t")
+    assert html.count("data:image/png;base64,") == len(refs) and "figures/" not in html
+    assert "<table>" in html
+
+
+def test_html_fails_on_a_missing_figure(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"missing\.png"):
+        render_html("![x](figures/missing.png)", tmp_path, "t")
+
+
+def test_results_schema(results):
+    validate_results(results)
+    bad = {**results, "tasks": {"chemprot": {"baseline": {**results["tasks"]["chemprot"]["baseline"], "mean": 1.7}}}}
+    with pytest.raises(jsonschema.ValidationError, match=r"1\.7"):
+        validate_results(bad)
+    with pytest.raises(jsonschema.ValidationError, match="config_hash"):
+        validate_results({k: v for k, v in results.items() if k != "config_hash"})
+
+
+def test_compare_puts_runs_side_by_side(results, tmp_path, capsys):
+    import json
+
+    from dapt.cli import main
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    for d, model in ((a, "splade-tiny"), (b, "all-minilm-l6-v2")):
+        d.mkdir()
+        (d / "results.json").write_text(json.dumps(results))
+        (d / "recipe.yaml").write_text(f"base_model: {model}\n")
+    assert main(["compare", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert "| run 1 |" in out and "all-minilm-l6-v2" in out and "## chemprot: test micro_f1" in out
+    dapt_row = next(x for x in out.splitlines() if x.startswith("| dapt |"))
+    assert dapt_row.count("▲") == 2 and "Δ +0.0400" in dapt_row
+    assert main(["compare", str(tmp_path / "nope")]) == 2
