@@ -188,6 +188,8 @@ class PretrainConfig(_Strict):
     """Fraction of packed blocks kept out of training to measure domain perplexity."""
     seed: int = 0
     log_every_steps: PositiveInt = 20
+    checkpoint_every_steps: PositiveInt | None = 200
+    """Atomic checkpoint (model, optimizer, scheduler, RNG, step) this often; a restarted run resumes from it."""
     eval_every_steps: PositiveInt | None = None
     """Held-out domain and general perplexity every this many steps (the pretraining curves); None: start and end
     only."""

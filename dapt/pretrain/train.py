@@ -7,9 +7,11 @@ held-out domain perplexity at the start and the end, metrics to ``metrics.jsonl`
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,18 +36,19 @@ class PretrainResult:
     summary: dict
 
 
-def _batches(input_ids: torch.Tensor, n_real: torch.Tensor, batch_size: int, generator: torch.Generator):
-    """Endless shuffled epochs over the packed blocks; yields (ids, attention_mask, epoch)."""
-    epoch = 0
-    positions = torch.arange(input_ids.shape[1])
-    while True:
-        order = torch.randperm(len(input_ids), generator=generator)
-        for i in range(0, len(order) - batch_size + 1 if len(order) >= batch_size else 1, batch_size):
-            idx = order[i : i + batch_size]
-            ids = input_ids[idx]
-            attn = (positions[None, :] < n_real[idx][:, None]).long()
-            yield ids, attn, epoch
-        epoch += 1
+def batch_at(
+    step: int, input_ids: torch.Tensor, n_real: torch.Tensor, batch_size: int, seed: int
+) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """The batch of a given step: epoch ``e`` is a permutation seeded by ``(seed, e)``, cut into full batches. A
+    pure function of the step, so resuming at step k costs nothing (no replay of the k batches before it)."""
+    n = len(input_ids)
+    per_epoch = max(1, n // batch_size)
+    epoch, i = divmod(step, per_epoch)
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
+    idx = order[i * batch_size : (i + 1) * batch_size]
+    ids = input_ids[idx]
+    attn = (torch.arange(input_ids.shape[1])[None, :] < n_real[idx][:, None]).long()
+    return ids, attn, epoch
 
 
 def _maskable(ids: torch.Tensor, attn: torch.Tensor, special_ids: list[int]) -> torch.Tensor:
@@ -173,19 +176,36 @@ def run_pretrain(
     sched = torch.optim.lr_scheduler.LambdaLR(opt, linear_warmup_decay(total_steps, warmup_steps))
 
     metrics_path = out_dir / "metrics.jsonl"
-    metrics = metrics_path.open("w")
-    ppl_before = heldout_perplexity(model, held_ids, held_real, cfg, tokenizer)
-    gen_before = heldout_perplexity(model, gen_ids, gen_real, cfg, tokenizer)
-    metrics.write(json.dumps({"step": 0, "tokens": 0, "heldout_ppl": ppl_before, "general_ppl": gen_before}) + "\n")
+    gen = torch.Generator().manual_seed(cfg.seed)  # masking; batch order is batch_at's (seed, epoch)
+    fingerprint = run_fingerprint(cfg, base_model_dir, dataset_dir)
+    ckpt = load_checkpoint(out_dir, fingerprint)
+    if ckpt is not None:
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
+        sched.load_state_dict(ckpt["scheduler"])
+        gen.set_state(ckpt["mask_rng"])
+        torch.set_rng_state(ckpt["torch_rng"])  # dropout
+        start_step, tokens_seen, loss_val = ckpt["step"], ckpt["tokens_seen"], ckpt["loss"]
+        ppl_before, gen_before, prior_seconds = ckpt["ppl_before"], ckpt["gen_before"], ckpt["seconds"]
+        with open(metrics_path, "r+") as f:  # drop what was logged after the checkpoint
+            f.truncate(ckpt["metrics_bytes"])
+        metrics = metrics_path.open("a")
+        log.info(
+            "pretrain: resumed from the checkpoint at step %d/%d (%d tokens)", start_step, total_steps, tokens_seen
+        )
+    else:
+        start_step, tokens_seen, loss_val, prior_seconds = 0, 0, float("nan"), 0.0
+        metrics = metrics_path.open("w")
+        ppl_before = heldout_perplexity(model, held_ids, held_real, cfg, tokenizer)
+        gen_before = heldout_perplexity(model, gen_ids, gen_real, cfg, tokenizer)
+        metrics.write(json.dumps({"step": 0, "tokens": 0, "heldout_ppl": ppl_before, "general_ppl": gen_before}) + "\n")
+        metrics.flush()
 
-    gen = torch.Generator().manual_seed(cfg.seed)
-    batches = _batches(train_ids, train_real, cfg.batch_size, gen)
-    tokens_seen, t_start, eval_seconds = 0, time.perf_counter(), 0.0
+    t_start, eval_seconds = time.perf_counter(), 0.0
     t_window, tok_window = t_start, 0
-    bar = tqdm(total=total_steps, desc="pretrain", unit="step", disable=not progress)
-    loss_val = float("nan")
-    for step in range(total_steps):
-        ids, attn, epoch = next(batches)
+    bar = tqdm(total=total_steps, initial=start_step, desc="pretrain", unit="step", disable=not progress)
+    for step in range(start_step, total_steps):
+        ids, attn, epoch = batch_at(step, train_ids, train_real, cfg.batch_size, cfg.seed)
         inputs, labels = mask_batch(ids, attn, tokenizer, cfg.mask_prob, gen)
         mask = model_mask(model, ids, attn, cfg, tokenizer)
         loss = mlm_loss(model, inputs.to(device), mask.to(device), labels.to(device))
@@ -237,8 +257,31 @@ def run_pretrain(
             # Evaluation time is not training time: keep it out of tokens/s and MFU.
             eval_seconds += time.perf_counter() - t_eval
             t_window += time.perf_counter() - t_eval
+        if cfg.checkpoint_every_steps and (step + 1) % cfg.checkpoint_every_steps == 0 and step + 1 < total_steps:
+            t_ck = time.perf_counter()
+            metrics.flush()
+            save_checkpoint(
+                out_dir,
+                {
+                    "fingerprint": fingerprint,
+                    "step": step + 1,
+                    "tokens_seen": tokens_seen,
+                    "loss": loss_val,
+                    "model": model.state_dict(),
+                    "optimizer": opt.state_dict(),
+                    "scheduler": sched.state_dict(),
+                    "mask_rng": gen.get_state(),
+                    "torch_rng": torch.get_rng_state(),
+                    "ppl_before": ppl_before,
+                    "gen_before": gen_before,
+                    "seconds": prior_seconds + time.perf_counter() - t_start - eval_seconds,
+                    "metrics_bytes": metrics_path.stat().st_size,
+                },
+            )
+            eval_seconds += time.perf_counter() - t_ck
+            t_window += time.perf_counter() - t_ck
     bar.close()
-    seconds = time.perf_counter() - t_start - eval_seconds
+    seconds = prior_seconds + time.perf_counter() - t_start - eval_seconds
     ppl_after = heldout_perplexity(model, held_ids, held_real, cfg, tokenizer)
     gen_after = heldout_perplexity(model, gen_ids, gen_real, cfg, tokenizer)
     metrics.write(
@@ -269,9 +312,11 @@ def run_pretrain(
         "general_ppl_after": gen_after if general_dir else None,
         "device": describe(device),
         "torch_threads": torch.get_num_threads(),
+        "resumed_from_step": ckpt["step"] if ckpt is not None else None,
     }
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     (model_dir / "README.md").write_text(model_card(summary, cfg, dataset_dir))
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    shutil.rmtree(out_dir / "checkpoint", ignore_errors=True)  # the finished model supersedes it
     log.info("pretrain: %s", summary)
     return PretrainResult(model_dir=model_dir, summary=summary)
 
@@ -307,3 +352,37 @@ def model_card(summary: dict, cfg: PretrainConfig, dataset_dir: Path) -> str:
             "",
         ]
     )
+
+
+def run_fingerprint(cfg: PretrainConfig, base_model_dir: Path, dataset_dir: Path) -> str:
+    """What a checkpoint must match to be resumed: the config, the starting model and the corpus."""
+    manifest = Path(dataset_dir).parent / "manifest.json"
+    corpus = json.loads(manifest.read_text())["manifest_hash"] if manifest.is_file() else str(dataset_dir)
+    blob = json.dumps([cfg.model_dump(mode="json"), str(base_model_dir), corpus], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def save_checkpoint(out_dir: Path, state: dict) -> None:
+    """Atomically replace ``out_dir/checkpoint``: written beside it, then renamed, so a kill at any moment leaves
+    either the previous checkpoint or the new one, never half of one."""
+    tmp = out_dir / "checkpoint.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    torch.save(state, tmp / "state.pt")
+    final, old = out_dir / "checkpoint", out_dir / "checkpoint.old"
+    if final.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        final.rename(old)
+    tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def load_checkpoint(out_dir: Path, fingerprint: str) -> dict | None:
+    for name in ("checkpoint", "checkpoint.old"):  # .old: a kill between the two renames of save_checkpoint
+        path = out_dir / name / "state.pt"
+        if path.is_file():
+            state = torch.load(path, weights_only=False)
+            if state.get("fingerprint") == fingerprint:
+                return state
+            log.warning("pretrain: ignoring %s (written for other settings)", path)
+    return None
