@@ -11,7 +11,7 @@ import json
 import logging
 import sys
 
-from dapt.recipe import RecipeError
+from dapt.recipe import RecipeError, parse_overrides, resolve_data_dir
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -22,6 +22,15 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="data root laid out like ../shared/data (default: $DAPT_DATA_DIR, else ../shared/data)",
     )
     p.add_argument("--out", default=None, help="run directory (default: runs/<recipe name>)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a recipe key (dotted; list items by name or index), e.g. --set finetune.epochs=2 "
+        "--set tasks.chemprot.max_examples=500 (repeatable)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p = sub.add_parser("report", help="write results.json and report.md")
     _common(p)
+    for name, what in (
+        ("serve", "serve one Prefect deployment per shipped recipe from this process"),
+        ("deploy", "register one Prefect deployment per shipped recipe with a server (process pool)"),
+    ):
+        p = sub.add_parser(name, help=what)
+        p.add_argument("--data-dir", default=None, help="data root the runs read (default: as `dapt run`)")
+        p.add_argument("--out-root", default="runs", help="runs go to OUT_ROOT/<recipe> (default: runs)")
+        p.add_argument("--only", action="append", metavar="RECIPE", help="only this recipe (repeatable)")
+        if name == "deploy":
+            p.add_argument("--pool", required=True, help="process work pool (created if missing)")
     p = sub.add_parser("compare", help="put several runs' results side by side")
     p.add_argument("run_dirs", nargs="+", help="run directories holding results.json")
     p.add_argument("--out", default=None, help="write the Markdown table here (default: print it)")
@@ -121,17 +140,34 @@ def _dispatch(args) -> int:
         else:
             print(md)
         return 0
+    if args.command in ("serve", "deploy"):
+        import os
+
+        from pipelines import deployments
+
+        data_dir = str(resolve_data_dir(args.data_dir))
+        out_root = os.path.abspath(args.out_root)
+        if args.command == "serve":
+            deployments.serve(data_dir, out_root, args.only)
+        else:
+            ids = deployments.deploy(args.pool, data_dir, out_root, args.only)
+            print(f"registered {len(ids)} deployment(s) for pool {args.pool!r}; start a worker with:")
+            print(f"  prefect worker start --pool {args.pool}")
+            print("and trigger a run with:  prefect deployment run 'dapt-pipeline/<recipe>'")
+        return 0
     if args.command == "run":
         from pipelines.flow import dapt_pipeline
 
-        out = dapt_pipeline(recipe=str(args.recipe), data_dir=args.data_dir, out=args.out)
+        out = dapt_pipeline(
+            recipe=str(args.recipe), data_dir=args.data_dir, out=args.out, overrides=parse_overrides(args.overrides)
+        )
         print(_summary(out["results"]))
         print(f"report: {out['out_dir']}/report.md")
         return 0
 
     from dapt.pipeline import Run
 
-    run = Run.open(args.recipe, data_dir=args.data_dir, out=args.out)
+    run = Run.open(args.recipe, data_dir=args.data_dir, out=args.out, overrides=parse_overrides(args.overrides))
     if args.command == "ingest":
         print(json.dumps(run.ingest(), indent=2))
     elif args.command == "pretrain":

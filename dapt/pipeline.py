@@ -27,6 +27,8 @@ import os
 import platform
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,10 +59,17 @@ class Run:
     out_dir: Path
 
     @classmethod
-    def open(cls, recipe: str | os.PathLike, data_dir: str | None = None, out: str | None = None) -> Run:
-        """Load and validate the recipe and check every data path before any work starts."""
+    def open(
+        cls,
+        recipe: str | os.PathLike,
+        data_dir: str | None = None,
+        out: str | None = None,
+        overrides: dict | None = None,
+    ) -> Run:
+        """Load and validate the recipe (with dotted-key ``overrides``) and check every data path before any work
+        starts."""
         recipe_file = resolve_recipe_path(recipe)
-        r = load_recipe(recipe_file)
+        r = load_recipe(recipe_file, overrides)
         data_root = resolve_data_dir(data_dir)
         check_paths(r, data_root, recipe_file)
         out_dir = Path(out) if out else Path("runs") / r.name
@@ -68,10 +77,35 @@ class Run:
         out_dir.mkdir(parents=True, exist_ok=True)
         run = cls(r, recipe_file, data_root, out_dir)
         run._write_run_json()
+        run._attach_log()
         return run
+
+    @property
+    def log_file(self) -> Path:
+        return self.out_dir / "logs" / "dapt.log"
+
+    def _attach_log(self) -> None:
+        """Everything the library logs also goes to ``<out>/logs/dapt.log`` (attached to a failed stage's report)."""
+        self.log_file.parent.mkdir(exist_ok=True)
+        root = logging.getLogger("dapt")
+        if not any(getattr(h, "baseFilename", None) == str(self.log_file) for h in root.handlers):
+            h = logging.FileHandler(self.log_file)
+            h.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+            root.addHandler(h)
+            if root.level == logging.NOTSET or root.level > logging.INFO:
+                root.setLevel(logging.INFO)
+
+    def log_tail(self, lines: int = 60) -> str:
+        if not self.log_file.is_file():
+            return ""
+        return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
 
     # ---- bookkeeping -------------------------------------------------------------------------------------------
     def _write_run_json(self) -> None:
+        with self._lock("run.json"):
+            self._write_run_json_unlocked()
+
+    def _write_run_json_unlocked(self) -> None:
         (self.out_dir / "recipe.yaml").write_text(
             f"# validated copy of {self.recipe_file}\n"
             + yaml.safe_dump(self.recipe.model_dump(mode="json"), sort_keys=False)
@@ -165,7 +199,28 @@ class Run:
         st = self.run_info()["stages"].get(key)
         return bool(st and st.get("inputs_hash") == self.stage_hash(key) and st.get("status") == "done")
 
+    @contextmanager
+    def _lock(self, key: str) -> Iterator[None]:
+        """One process at a time per stage: a second run of the same stage on the same run directory waits, then
+        finds it done (same inputs) and reuses it. ``flock`` locks die with their process, so a killed run never
+        leaves a stale lock."""
+        import fcntl
+
+        locks = self.out_dir / "locks"
+        locks.mkdir(exist_ok=True)
+        with open(locks / (key.replace("/", "__") + ".lock"), "w") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                log.info("%s: running in another process; waiting for it", key)
+                fcntl.flock(f, fcntl.LOCK_EX)
+            yield
+
     def _mark(self, key: str, seconds: float, **extra) -> None:
+        with self._lock("run.json"):  # read-modify-write: concurrent stages must not lose each other's entries
+            self._mark_unlocked(key, seconds, **extra)
+
+    def _mark_unlocked(self, key: str, seconds: float, **extra) -> None:
         info = self.run_info()
         info["stages"][key] = {
             "status": "done",
@@ -235,6 +290,10 @@ class Run:
 
     # ---- stages ------------------------------------------------------------------------------------------------
     def ingest(self, progress: bool = True) -> dict:
+        with self._lock("ingest"):
+            return self._ingest(progress)
+
+    def _ingest(self, progress: bool = True) -> dict:
         """Ingest the domain corpus (decontaminated against the tasks) and the general corpus if any, then the
         domain diagnostics (fertility, vocabulary overlap) across corpora and tasks."""
         if self._done("ingest"):
@@ -284,6 +343,10 @@ class Run:
         return out
 
     def pretrain_job(self, job: PretrainJob, progress: bool = True) -> dict:
+        with self._lock(job.key):
+            return self._pretrain_job(job, progress)
+
+    def _pretrain_job(self, job: PretrainJob, progress: bool = True) -> dict:
         out_dir = self.job_dir(job)
         if self._done(job.key):
             log.info("%s: complete for this recipe hash, skipped", job.key)
@@ -334,6 +397,10 @@ class Run:
         )
 
     def ingest_task_corpus(self, kind: str, task_name: str, progress: bool = True) -> dict:
+        with self._lock(f"ingest/{kind}/{task_name}"):
+            return self._ingest_task_corpus(kind, task_name, progress)
+
+    def _ingest_task_corpus(self, kind: str, task_name: str, progress: bool = True) -> dict:
         """The corpus of a per-task variant: the task's train text (``tapt``), plus its nearest domain documents
         (``knn-tapt``). Decontaminated against every task's dev/test text like the domain corpus."""
         key = f"ingest/{kind}/{task_name}"
@@ -386,6 +453,10 @@ class Run:
         return res.stats
 
     def floors(self, task_name: str) -> dict | None:
+        with self._lock(f"floors/{task_name}"):
+            return self._floors(task_name)
+
+    def _floors(self, task_name: str) -> dict | None:
         if not self.recipe.floors:
             return None
         key = f"floors/{task_name}"
@@ -400,6 +471,10 @@ class Run:
         return res
 
     def finetune(self, task_name: str, variant: str, seed: int, progress: bool = True) -> dict:
+        with self._lock(f"finetune/{task_name}/{variant}/seed{seed}"):
+            return self._finetune(task_name, variant, seed, progress)
+
+    def _finetune(self, task_name: str, variant: str, seed: int, progress: bool = True) -> dict:
         key = f"finetune/{task_name}/{variant}/seed{seed}"
         out = self.finetune_dir(task_name, variant, seed)
         if self._done(key):
@@ -426,6 +501,10 @@ class Run:
         return res.summary
 
     def evaluate(self) -> dict:
+        with self._lock("evaluate"):
+            return self._evaluate()
+
+    def _evaluate(self) -> dict:
         """Score every test prediction file with the local evaluate modules; bootstrap each variant vs baseline."""
         from dapt.evaluation.bootstrap import paired_bootstrap
         from dapt.evaluation.stage import read_predictions, score_predictions
@@ -457,6 +536,10 @@ class Run:
         return evaluation
 
     def report(self) -> dict:
+        with self._lock("report"):
+            return self._report()
+
+    def _report(self) -> dict:
         from dapt.report import build_results, render_report, validate_results
 
         ev_path = self.out_dir / "evaluation.json"

@@ -353,8 +353,48 @@ def list_recipes() -> list[str]:
     return sorted(p.stem for p in RECIPES_DIR.glob("*.yaml"))
 
 
-def load_recipe(name_or_path: str | os.PathLike) -> Recipe:
-    """Load and validate a recipe.
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``["pretrain.max_tokens=1000", "seeds=[0, 1]"]`` -> ``{"pretrain.max_tokens": 1000, "seeds": [0, 1]}``;
+    values are YAML (numbers, lists, booleans...)."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise RecipeError(f"override {item!r}: expected KEY=VALUE, e.g. finetune.epochs=2")
+        out[key.strip()] = yaml.load(value, Loader=_RecipeLoader)
+    return out
+
+
+def apply_overrides(raw: dict, overrides: dict[str, Any], path: Path) -> dict:
+    """Set dotted keys in the raw recipe before validation. In a list, a segment is an index or the ``name`` of
+    an item (``tasks.chemprot.finetune.epochs=2``). The recipe is then validated as a whole, so a wrong value or
+    an unknown leaf key fails like it would in the file."""
+    import copy
+
+    raw = copy.deepcopy(raw)
+    for dotted, value in overrides.items():
+        node, parts = raw, dotted.split(".")
+        for i, part in enumerate(parts[:-1]):
+            if isinstance(node, list):
+                match = [x for x in node if isinstance(x, dict) and x.get("name") == part]
+                if part.isdigit() and int(part) < len(node):
+                    node = node[int(part)]
+                elif match:
+                    node = match[0]
+                else:
+                    raise RecipeError(f"{path}: override {dotted}: no item {part!r} in {'.'.join(parts[:i])}")
+            elif isinstance(node, dict):
+                node = node.setdefault(part, {})
+            else:
+                raise RecipeError(f"{path}: override {dotted}: {'.'.join(parts[:i])} is not a mapping")
+        if not isinstance(node, dict):
+            raise RecipeError(f"{path}: override {dotted}: {'.'.join(parts[:-1])} is not a mapping")
+        node[parts[-1]] = value
+    return raw
+
+
+def load_recipe(name_or_path: str | os.PathLike, overrides: dict[str, Any] | None = None) -> Recipe:
+    """Load and validate a recipe, with optional dotted-key ``overrides`` applied first.
 
     Raises:
         RecipeError: the file is missing, is not a YAML mapping, or a key is unknown, missing or of the wrong
@@ -367,6 +407,8 @@ def load_recipe(name_or_path: str | os.PathLike) -> Recipe:
         raise RecipeError(f"{path}: not valid YAML: {e}") from e
     if not isinstance(raw, dict):
         raise RecipeError(f"{path}: a recipe must be a YAML mapping, got {type(raw).__name__}")
+    if overrides:
+        raw = apply_overrides(raw, overrides, path)
     try:
         return Recipe.model_validate(raw)
     except ValidationError as e:

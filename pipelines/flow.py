@@ -1,61 +1,117 @@
-"""The ``dapt-pipeline`` flow: one Prefect task per stage and per (task, variant, seed), nothing else.
+"""The ``dapt-pipeline`` flow: one Prefect task per stage, per pretraining job and per (task, variant, seed).
 
-Every task calls a stage of :class:`dapt.pipeline.Run`; all logic lives in the library. Stage skipping on rerun
-is the run directory's (``run.json`` records each completed stage with the recipe hash), so Prefect's own cache
-is off (``cache_policy=NONE``): its default key includes the flow-run id and would never hit across runs. Without
-``PREFECT_API_URL`` the flow runs against a temporary local Prefect server backed by SQLite.
+Every task calls a stage of :class:`dapt.pipeline.Run`; all logic lives in the library. Caching is the run
+directory's: each stage records the hash of the recipe settings it depends on in ``run.json`` and is skipped when
+its output is complete for the same hash, so a rerun redoes only what is missing or changed, and a killed
+pretraining resumes from its checkpoint. Prefect's own cache is off (``cache_policy=NONE``): its default key
+includes the flow-run id and would never hit across runs. Stages hold a file lock, so the same stage started twice
+on one run directory runs once. Failures that can be transient (I/O errors, timeouts, lost connections) are
+retried with backoff; any failure attaches the error and the tail of the run's log as an artifact.
 """
 
 from __future__ import annotations
 
+import errno
 import sys
+import traceback
+from typing import Any
 
 from pipelines.prefect_env import configure_prefect_env
 
 configure_prefect_env()
 
 from prefect import flow, get_run_logger, task  # noqa: E402
-from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact  # noqa: E402
 from prefect.cache_policies import NONE  # noqa: E402
 
 from dapt.pipeline import PretrainJob, Run  # noqa: E402
 
+TRANSIENT_ERRNOS = {errno.EIO, errno.EAGAIN, errno.EBUSY, errno.ETIMEDOUT, errno.ECONNRESET, errno.ESTALE}
 
-@task(name="ingest", cache_policy=NONE)
+
+def is_transient(exc: BaseException | None) -> bool:
+    """Worth retrying: network and timeout errors, and I/O errors of the passing kind (a missing file or a bad
+    recipe fails the same way every time and is not retried)."""
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return True
+    return isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS
+
+
+def _retry_transient(task, task_run, state) -> bool:
+    exc = state.data if isinstance(state.data, BaseException) else None
+    if exc is None:
+        try:
+            state.result(raise_on_failure=True)
+        except BaseException as e:  # inspected, not swallowed: Prefect re-raises it
+            exc = e
+    return is_transient(exc)
+
+
+STAGE = dict(cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60], retry_condition_fn=_retry_transient)
+
+
+def _staged(run: Run, name: str, fn, *args, **kwargs):
+    """Run a stage; on failure, attach the error and the run log's tail to the task run, then re-raise."""
+    try:
+        return fn(*args, **kwargs)
+    except Exception as e:
+        create_markdown_artifact(
+            key=_artifact_key(run.recipe.name, f"failure-{name}"),
+            markdown=(
+                f"# {name} failed\n\n```\n{''.join(traceback.format_exception(e))[-6000:]}```\n\n"
+                f"## Last lines of `{run.log_file}`\n\n```\n{run.log_tail()}\n```\n"
+            ),
+            description=f"dapt stage {name} failed: {type(e).__name__}: {e}"[:500],
+        )
+        raise
+
+
+@task(name="ingest", **STAGE)
 def ingest(run: Run) -> dict:
-    return run.ingest(progress=_progress())
+    return _staged(run, "ingest", run.ingest, progress=_progress())
 
 
-@task(name="pretrain", cache_policy=NONE, task_run_name="pretrain-{job.variant}-{job.task}")
+@task(name="pretrain", task_run_name="pretrain-{job.variant}-{job.task}", **STAGE)
 def pretrain(run: Run, job: PretrainJob) -> dict:
-    return run.pretrain_job(job, progress=_progress())
+    return _staged(run, job.key, run.pretrain_job, job, progress=_progress())
 
 
-@task(name="floors", cache_policy=NONE, task_run_name="floors-{task_name}")
+@task(name="floors", task_run_name="floors-{task_name}", **STAGE)
 def floors(run: Run, task_name: str) -> dict | None:
-    return run.floors(task_name)
+    return _staged(run, f"floors-{task_name}", run.floors, task_name)
 
 
-@task(name="finetune", cache_policy=NONE, task_run_name="finetune-{task_name}-{variant}-seed{seed}")
+@task(name="finetune", task_run_name="finetune-{task_name}-{variant}-seed{seed}", **STAGE)
 def finetune(run: Run, task_name: str, variant: str, seed: int) -> dict:
-    return run.finetune(task_name, variant, seed, progress=_progress())
+    return _staged(
+        run, f"finetune-{task_name}-{variant}-{seed}", run.finetune, task_name, variant, seed, progress=_progress()
+    )
 
 
-@task(name="evaluate", cache_policy=NONE)
+@task(name="evaluate", **STAGE)
 def evaluate(run: Run) -> dict:
-    return run.evaluate()
+    return _staged(run, "evaluate", run.evaluate)
 
 
-@task(name="report", cache_policy=NONE)
+@task(name="report", **STAGE)
 def report(run: Run) -> dict:
-    return run.report()
+    return _staged(run, "report", run.report)
 
 
-@flow(name="dapt-pipeline", log_prints=False)  # True would log the bytecode dumps `datasets` prints to buffers
-def dapt_pipeline(recipe: str, data_dir: str | None = None, out: str | None = None) -> dict:
-    """Ingest -> pretrain -> floors -> fine-tune every (task, variant, seed) -> evaluate -> report."""
+@flow(name="dapt-pipeline", log_prints=False, persist_result=True)  # log_prints: `datasets` prints bytecode dumps
+def dapt_pipeline(
+    recipe: str, data_dir: str | None = None, out: str | None = None, overrides: dict[str, Any] | None = None
+) -> dict:
+    """Ingest -> pretrain (each job) -> floors -> fine-tune every (task, variant, seed) -> evaluate -> report.
+
+    Args:
+        recipe: a shipped recipe name or a recipe file.
+        data_dir: the data root (default: ``$DAPT_DATA_DIR``, else ``../shared/data``).
+        out: the run directory (default: ``runs/<recipe name>``).
+        overrides: dotted recipe keys to override, e.g. ``{"finetune.epochs": 2}``.
+    """
     logger = get_run_logger()
-    run = Run.open(recipe, data_dir=data_dir, out=out)
+    run = Run.open(recipe, data_dir=data_dir, out=out, overrides=overrides)
     logger.info("recipe %s (hash %s) -> %s", run.recipe.name, run.recipe.config_hash(), run.out_dir)
     stats = ingest(run)
     logger.info("corpus: %s documents kept, %s tokens", stats["documents"]["kept"], stats["content_tokens"])
@@ -68,17 +124,39 @@ def dapt_pipeline(recipe: str, data_dir: str | None = None, out: str | None = No
         finetune(run, task_name, variant, seed)
     evaluate(run)
     results = report(run)
+    _publish(run, results)
+    return {"out_dir": str(run.out_dir), "results": results}
+
+
+def _publish(run: Run, results: dict) -> None:
+    name = run.recipe.name
     create_markdown_artifact(
-        key=_artifact_key(run.recipe.name, "report"),
-        markdown=(run.out_dir / "report.md").read_text(),
-        description="dapt report",
+        key=_artifact_key(name, "report"), markdown=(run.out_dir / "report.md").read_text(), description="dapt report"
     )
     create_table_artifact(
-        key=_artifact_key(run.recipe.name, "results"),
-        table=_table_rows(results),
-        description="test scores per task and variant",
+        key=_artifact_key(name, "results"), table=_table_rows(results), description="test scores per task and variant"
     )
-    return {"out_dir": str(run.out_dir), "results": results}
+    create_link_artifact(
+        key=_artifact_key(name, "run-dir"),
+        link=run.out_dir.as_uri(),
+        link_text=str(run.out_dir),
+        description="run directory (results.json, report.html, logs)",
+    )
+    create_link_artifact(
+        key=_artifact_key(name, "report-html"),
+        link=(run.out_dir / "report.html").as_uri(),
+        link_text="report.html",
+        description="self-contained report with figures",
+    )
+    for job in run.pretrain_jobs():
+        model = run.job_dir(job) / "model"
+        if model.is_dir():
+            create_link_artifact(
+                key=_artifact_key(name, f"model-{job.variant}-{job.task or 'all'}"),
+                link=model.as_uri(),
+                link_text=str(model),
+                description=f"{job.key}: Hugging Face model folder",
+            )
 
 
 def _progress() -> bool:

@@ -177,3 +177,34 @@ def test_every_variant_pretrains_from_the_right_start_on_the_right_text(tmp_path
     rows = results["tasks"]["toy"]
     assert {"dapt", "tapt", "dapt+tapt", "knn-tapt", "general"} <= {v for v in rows if "vs_baseline" in rows[v]}
     assert set(results["pretrain_jobs"]) == {j.removeprefix("pretrain/") for j in jobs}
+
+
+def test_same_stage_started_twice_runs_once(tmp_path, data_root, monkeypatch):
+    import threading
+    import time
+
+    import dapt.floors
+
+    calls = []
+    real = dapt.floors.compute_floors
+
+    def slow_counting(*a, **k):
+        calls.append(1)
+        time.sleep(1.0)
+        return real(*a, **k)
+
+    monkeypatch.setattr(dapt.floors, "compute_floors", slow_counting)
+    recipe = tmp_path / "lr0.yaml"
+    recipe.write_text(LR0)
+    runs = [Run.open(recipe, data_dir=str(data_root), out=str(tmp_path / "run")) for _ in range(2)]
+    results = [None, None]
+
+    def go(i):
+        results[i] = runs[i].floors("chemprot")
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and results[0] == results[1] and results[0]["tfidf-lr"]["test"] > 0

@@ -158,3 +158,18 @@ def test_task_source_must_name_a_recipe_task(tmp_path):
     raw["corpus"]["sources"][-1]["path"] = "chemprot"
     p.write_text(yaml.safe_dump(raw))
     assert load_recipe(p).corpus.sources[-1].format == "task"
+
+
+def test_overrides_set_dotted_keys_and_fail_clearly():
+    from dapt.recipe import parse_overrides
+
+    ov = parse_overrides(["finetune.epochs=2", "tasks.chemprot.max_examples=50", "seeds=[0]", "tapt.epochs=3"])
+    r = load_recipe("smoke", ov)
+    assert r.finetune.epochs == 2 and r.seeds == [0] and r.tapt.epochs == 3
+    assert next(t for t in r.tasks if t.name == "chemprot").max_examples == 50
+    with pytest.raises(RecipeError, match=r"finetune\.epocs"):
+        load_recipe("smoke", parse_overrides(["finetune.epocs=2"]))
+    with pytest.raises(RecipeError, match="no item 'nope'"):
+        load_recipe("smoke", {"tasks.nope.max_examples": 3})
+    with pytest.raises(RecipeError, match="KEY=VALUE"):
+        parse_overrides(["finetune.epochs"])
