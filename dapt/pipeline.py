@@ -226,6 +226,7 @@ class Run:
             "status": "done",
             "inputs_hash": self.stage_hash(key),
             "seconds": round(seconds, 2),
+            "finished_at": time.time(),
             **extra,
         }
         self._save_run_info(info)

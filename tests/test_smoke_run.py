@@ -1,13 +1,15 @@
-"""`dapt run smoke`: the whole chain as the Prefect flow `dapt-pipeline`, on slices of the real data."""
+"""`dapt run smoke`: the whole chain as the Prefect flow `dapt-pipeline`, on slices of the real data; then the
+stage cache: a rerun skips every stage, and a changed fine-tuning key reruns only fine-tune, evaluate and report."""
 
 import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 
-def test_dapt_run_smoke(tmp_path, data_root):
+def dapt_run(out: Path, data_root: Path, tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess, float]:
     env = {
         **os.environ,
         "PREFECT_HOME": str(tmp_path / "prefect"),
@@ -16,9 +18,9 @@ def test_dapt_run_smoke(tmp_path, data_root):
         "HF_EVALUATE_OFFLINE": "1",
     }
     env.pop("PREFECT_API_URL", None)
-    out = tmp_path / "run"
+    t0 = time.perf_counter()
     r = subprocess.run(
-        [sys.executable, "-m", "dapt.cli", "run", "smoke", "--data-dir", str(data_root), "--out", str(out)],
+        [sys.executable, "-m", "dapt.cli", "run", "smoke", "--data-dir", str(data_root), "--out", str(out), *extra],
         capture_output=True,
         text=True,
         env=env,
@@ -26,6 +28,16 @@ def test_dapt_run_smoke(tmp_path, data_root):
     )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert "Finished in state Completed" in r.stderr + r.stdout
+    return r, time.perf_counter() - t0
+
+
+def finished(out: Path) -> dict[str, float]:
+    return {k: v["finished_at"] for k, v in json.loads((out / "run.json").read_text())["stages"].items()}
+
+
+def test_dapt_run_smoke_then_cached_reruns(tmp_path, data_root):
+    out = tmp_path / "run"
+    _, first_s = dapt_run(out, data_root, tmp_path)
 
     results = json.loads((out / "results.json").read_text())
     assert results["recipe"] == "smoke"
@@ -38,6 +50,7 @@ def test_dapt_run_smoke(tmp_path, data_root):
         assert "vs_baseline" in results["tasks"][task]["dapt"]
     report = (out / "report.md").read_text()
     assert "## chemprot" in report and "## Continued pretraining" in report
+    assert (out / "report.html").is_file() and (out / "figures" / "delta.png").is_file()
     stats = json.loads((out / "corpus" / "stats.json").read_text())
     assert stats["documents"]["read"] == 2300
 
@@ -46,3 +59,19 @@ def test_dapt_run_smoke(tmp_path, data_root):
 
     model = AutoModelForMaskedLM.from_pretrained(Path(out) / "pretrain" / "dapt" / "model")
     assert model.config.num_hidden_layers == 2
+
+    # Rerun: every expensive stage is skipped (same inputs).
+    before = finished(out)
+    _, rerun_s = dapt_run(out, data_root, tmp_path)
+    after = finished(out)
+    expensive = [k for k in before if k.split("/")[0] in ("ingest", "pretrain", "floors", "finetune")]
+    assert len(expensive) >= 12 and all(after[k] == before[k] for k in expensive)
+    print(f"first run {first_s:.1f} s, rerun {rerun_s:.1f} s")
+    assert rerun_s < first_s
+
+    # A changed fine-tuning key: only fine-tune (all jobs), evaluate and report run again.
+    dapt_run(out, data_root, tmp_path, "--set", "finetune.warmup_ratio=0.2")
+    again = finished(out)
+    redone = {k for k in again if again[k] != after.get(k)}
+    assert redone == {k for k in again if k.split("/")[0] in ("finetune", "evaluate", "report")}
+    assert any(k.startswith("finetune/") for k in redone)
