@@ -265,6 +265,17 @@ class FinetuneConfig(_Strict):
     warmup_ratio: Probability = 0.1
     max_grad_norm: Annotated[float, Field(gt=0)] = 1.0
     dropout: Probability | None = None
+    strategy: Literal["full", "frozen", "partial", "lora", "gradual", "discriminative", "auto"] = "full"
+    """How much of the encoder trains (see ``dapt.finetune.strategies``); ``auto`` picks by train-set size."""
+    partial_layers: PositiveInt = 2
+    """``partial``: the top this many transformer blocks train (with the head)."""
+    layer_lr_decay: Annotated[float, Field(gt=0, le=1)] = 0.8
+    """``discriminative``: learning-rate factor per block down from the top."""
+    lora_r: PositiveInt = 8
+    lora_alpha: PositiveInt = 16
+    lora_dropout: Probability = 0.1
+    lora_targets: list[str] = ["query", "value"]
+    """``lora``: the modules adapters are put on (BERT attention projection names)."""
     """Override the model's hidden dropout; ``None`` keeps the checkpoint's value."""
 
 

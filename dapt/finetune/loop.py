@@ -37,14 +37,20 @@ def fit(
     metric: str,
     desc: str,
     progress: bool = True,
+    param_groups: list[dict] | None = None,
+    on_epoch_start: Callable[[int], None] | None = None,
 ) -> FitResult:
     """Train ``model`` for ``cfg.epochs``; keep (and load back) the weights of the best dev epoch.
 
     Args:
         train_batches: called once per epoch; yields ``(model inputs, targets)``; targets of -100 are ignored.
         evaluate_dev: returns ``(dev score, dev predictions)`` for the current weights.
+        param_groups: the optimizer's groups (a fine-tuning strategy's, each with its ``lr``); default: every
+            trainable parameter at ``cfg.learning_rate``.
+        on_epoch_start: called with the epoch number (1-based) before it starts (gradual unfreezing).
     """
-    opt = torch.optim.AdamW(decay_groups(model, cfg.weight_decay), lr=cfg.learning_rate)
+    groups = param_groups if param_groups is not None else decay_groups(model, cfg.weight_decay)
+    opt = torch.optim.AdamW(groups, lr=cfg.learning_rate)
     total_steps = steps_per_epoch * cfg.epochs
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, linear_warmup_decay(total_steps, int(cfg.warmup_ratio * total_steps))
@@ -54,12 +60,14 @@ def fit(
     best: dict = {"score": -1.0, "epoch": 0, "state": None, "preds": []}
     bar = tqdm(total=total_steps, desc=desc, unit="step", disable=not progress)
     for epoch in range(1, cfg.epochs + 1):
+        if on_epoch_start is not None:
+            on_epoch_start(epoch)
         total_loss, n_batches = 0.0, 0
         for inputs, targets in train_batches():
             logits = model(*inputs)
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+            torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.grad is not None], cfg.max_grad_norm)
             opt.step()
             sched.step()
             opt.zero_grad(set_to_none=True)

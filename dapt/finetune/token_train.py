@@ -21,6 +21,7 @@ from dapt.evaluation.spans import span_prf
 from dapt.finetune.batching import iterate, length_grouped_batches, sorted_batches
 from dapt.finetune.loop import fit
 from dapt.finetune.model import load_encoder
+from dapt.finetune.strategies import apply_strategy
 from dapt.finetune.tasks import TaggedSentence, load_split
 from dapt.finetune.train import FinetuneResult, run_summary
 from dapt.recipe import FinetuneConfig, TaskConfig
@@ -138,6 +139,8 @@ def run_token_finetune(
         preds = predict_tags(model, enc["dev"], tags, cfg.eval_batch_size, pad_id)
         return span_prf(preds, gold["dev"], task.tag_scheme)["f1"], preds
 
+    applied = apply_strategy(model, cfg, len(lengths))
+    model.to(device)
     res = fit(
         model,
         cfg,
@@ -147,6 +150,8 @@ def run_token_finetune(
         task.metric,
         f"finetune {task.name} seed {seed}",
         progress,
+        param_groups=applied.param_groups,
+        on_epoch_start=applied.on_epoch_start,
     )
     t1 = time.perf_counter()
     # A sweep passes predict_test=False: choosing settings must not even produce test predictions.
@@ -162,6 +167,12 @@ def run_token_finetune(
     truncated = {s: sum(1 for first in e.first_subword for p in first if p < 0) for s, e in enc.items()}
     summary = {
         **run_summary(task, model_dir, seed, res, describe(device), test_seconds, splits, cfg),
+        "strategy": {
+            "name": applied.strategy,
+            "why": applied.why,
+            "trainable_params": applied.trainable_params,
+            "total_params": applied.total_params,
+        },
         "tags": tags,
         "unseen_tags": unseen,
         "words_truncated": truncated,

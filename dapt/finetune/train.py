@@ -21,6 +21,7 @@ from dapt.finetune.batching import iterate, length_grouped_batches, sorted_batch
 from dapt.finetune.labels import LabelSpace, label_report
 from dapt.finetune.loop import fit
 from dapt.finetune.model import SequenceClassifier, load_encoder
+from dapt.finetune.strategies import apply_strategy
 from dapt.finetune.tasks import load_split
 from dapt.recipe import FinetuneConfig, TaskConfig
 
@@ -146,6 +147,8 @@ def run_finetune(
         preds = predict(model, seqs["dev"], cfg.eval_batch_size, pad_id)
         return score(task.metric, preds, gold["dev"]), preds
 
+    applied = apply_strategy(model, cfg, len(lengths))
+    model.to(device)
     res = fit(
         model,
         cfg,
@@ -155,6 +158,8 @@ def run_finetune(
         task.metric,
         f"finetune {task.name} seed {seed}",
         progress,
+        param_groups=applied.param_groups,
+        on_epoch_start=applied.on_epoch_start,
     )
 
     t1 = time.perf_counter()
@@ -169,6 +174,12 @@ def run_finetune(
 
     summary = {
         **run_summary(task, model_dir, seed, res, describe(device), test_seconds, splits, cfg),
+        "strategy": {
+            "name": applied.strategy,
+            "why": applied.why,
+            "trainable_params": applied.trainable_params,
+            "total_params": applied.total_params,
+        },
         "labels": label_report(space, {s: [e.label for e in d.examples] for s, d in splits.items()}),
         "unseen_labels": list(space.unseen),
     }
