@@ -255,6 +255,19 @@ class Run:
             return self.general_dir
         return self.out_dir / job.corpus_kind / job.task
 
+    def model_hashes(self) -> dict[str, str]:
+        """sha256 (first 16 hex digits) of the weights of the base model and of every adapted model."""
+        from dapt.ingest.manifest import file_sha256
+
+        dirs = {"baseline": self.model_dir("baseline")}
+        dirs.update({job.key.removeprefix("pretrain/"): self.job_dir(job) / "model" for job in self.pretrain_jobs()})
+        out = {}
+        for name, d in dirs.items():
+            weights = sorted(Path(d).glob("*.safetensors"))
+            if weights:
+                out[name] = file_sha256(weights[0])[:16]
+        return out
+
     def pretrain_jobs(self) -> list[PretrainJob]:
         """Every continued-pretraining run the recipe's variants need, in dependency order (DAPT before DAPT+TAPT)."""
         v = self.recipe.variants
@@ -587,6 +600,8 @@ class Run:
                 **info.get("provenance", {}),
                 "recipe_file": info.get("recipe_file"),
                 "data_root": info.get("data_root"),
+                "corpus_manifest_hash": (_read_json(self.corpus_dir / "stats.json") or {}).get("manifest_hash"),
+                "model_sha256": self.model_hashes(),
             },
         }
         results = build_results(

@@ -198,6 +198,8 @@ def render_report(results: dict, figures: dict | None = None) -> str:
     if prov:
         out += ["", "## Provenance", ""]
         for k, v in prov.items():
+            if isinstance(v, dict):
+                v = ", ".join(f"{a}={b}" for a, b in v.items())
             out.append(f"- {k}: `{v}`")
     out.append("")
     out.append(f"Reference rows ({', '.join(REFERENCE_ROWS)}) are computed by dapt on the same test split.")
