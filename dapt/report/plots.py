@@ -33,15 +33,24 @@ def scores_figure(task: str, rows: dict, path: Path) -> Path:
     x = np.arange(len(variants))
     means = [rows[v]["mean"] for v in variants]
     stds = [rows[v]["std"] for v in variants]
-    ax.bar(x, means, yerr=stds, capsize=4, color="#4C72B0", alpha=0.8, label="mean ± std over seeds")
+    # Points, not bars: the axis does not start at 0 (the differences are a few points), and bars would exaggerate.
+    ax.errorbar(x, means, yerr=stds, fmt="o", markersize=8, capsize=5, color="#4C72B0", label="mean ± std over seeds")
     for i, v in enumerate(variants):
-        ax.scatter([i] * len(rows[v]["scores"]), rows[v]["scores"], color="black", s=10, zorder=3)
+        ax.scatter(
+            [i + 0.12] * len(rows[v]["scores"]),
+            rows[v]["scores"],
+            color="black",
+            s=10,
+            zorder=3,
+            label="one seed" if i == 0 else None,
+        )
     for ref, style in zip(REFERENCE_ROWS, (":", "--"), strict=True):
         if ref in rows:
             ax.axhline(rows[ref]["mean"], color="#C44E52", linestyle=style, label=f"{ref} floor")
     lo = min([*means, *(rows[r]["mean"] for r in REFERENCE_ROWS if r in rows)])
     ax.set_ylim(max(0.0, lo - 0.1), min(1.0, max(m + s for m, s in zip(means, stds, strict=True)) + 0.05))
     ax.set_xticks(x, variants)
+    ax.set_xlim(-0.5, len(variants) - 0.5)
     ax.set_ylabel(f"test {metric}")
     ax.set_title(f"{task}: test {metric} per variant")
     ax.legend(fontsize=8, loc="lower right")
@@ -67,7 +76,7 @@ def delta_figure(tasks: dict, path: Path) -> Path | None:
     ax.set_yticks(y, [f"{t} / {v}" for t, v, _ in items])
     metric = next(iter(tasks.values()))[items[0][1]]["metric"]
     ax.set_xlabel(f"Δ test {metric} vs baseline (95% CI, paired bootstrap)")
-    ax.set_title("What each adaptation bought (green: CI above 0, red: below, grey: includes 0)", fontsize=9)
+    ax.set_title("What each adaptation bought\n(green: CI above 0, red: CI below 0, grey: CI includes 0)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
