@@ -107,27 +107,9 @@ def render_data_card(name: str, cfg: CorpusConfig, stats: dict, diagnostics: dic
         f"- ingest: {stats['input_bytes'] / 1e6:.1f} MB in {stats['seconds']} s ({stats['mb_per_s']} MB/s)",
     ]
     if diagnostics:
-        lines += [
-            "",
-            "## Domain diagnostics",
-            "",
-            "Tokenizer fertility (subword tokens per word unit):",
-            "",
-            "| text | fertility |",
-            "|---|---:|",
-        ]
-        for k, v in diagnostics["fertility"].items():
-            lines.append(f"| {k} | {v:.3f} |")
-        names = list(diagnostics["vocab_overlap"])
-        lines += [
-            "",
-            f"Vocabulary overlap (share of top-{diagnostics['top_k']:,} non-stopword unigrams in common):",
-            "",
-            "| | " + " | ".join(names) + " |",
-            "|---|" + "---:|" * len(names),
-        ]
-        for a in names:
-            lines.append(f"| {a} | " + " | ".join(f"{diagnostics['vocab_overlap'][a][b]:.1%}" for b in names) + " |")
+        from dapt.ingest.diagnostics import diagnostics_markdown
+
+        lines += ["", "## Domain diagnostics", "", *diagnostics_markdown(diagnostics)]
     lines += [
         "",
         "## Licences and provenance",

@@ -80,3 +80,20 @@ def domain_diagnostics(
         "vocab_sizes": {k: len(v) for k, v in tops.items()},
         "vocab_overlap": overlap_matrix(tops),
     }
+
+
+def diagnostics_markdown(diag: dict) -> list[str]:
+    """The fertility and vocabulary-overlap tables, as Markdown lines (data cards and the report)."""
+    out = ["| text | tokenizer fertility (tokens per word unit) |", "|---|---:|"]
+    out += [f"| {k} | {v:.3f} |" for k, v in diag["fertility"].items()]
+    names = list(diag["vocab_overlap"])
+    out += [
+        "",
+        f"Vocabulary overlap (share of the top-{diag['top_k']:,} non-stopword words in common):",
+        "",
+        "| | " + " | ".join(names) + " |",
+        "|---|" + "---:|" * len(names),
+    ]
+    for a in names:
+        out.append(f"| {a} | " + " | ".join(f"{diag['vocab_overlap'][a][b]:.1%}" for b in names) + " |")
+    return out

@@ -233,16 +233,7 @@ def _corpus_section(corpus: dict, general: dict | None, diag: dict | None) -> li
             f"{general['blocks']['heldout']:,} blocks held out for the forgetting perplexity."
         )
     if diag:
-        out += ["", "### Domain diagnostics", "", "| text | tokenizer fertility (tokens per word unit) |", "|---|---:|"]
-        out += [f"| {k} | {v:.3f} |" for k, v in diag["fertility"].items()]
-        names = list(diag["vocab_overlap"])
-        out += [
-            "",
-            f"Vocabulary overlap (share of the top-{diag['top_k']:,} non-stopword words in common):",
-            "",
-            "| | " + " | ".join(names) + " |",
-            "|---|" + "---:|" * len(names),
-        ]
-        for a in names:
-            out.append(f"| {a} | " + " | ".join(f"{diag['vocab_overlap'][a][b]:.1%}" for b in names) + " |")
+        from dapt.ingest.diagnostics import diagnostics_markdown
+
+        out += ["", "### Domain diagnostics", "", *diagnostics_markdown(diag)]
     return out

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from dapt.ingest.readers.fields import record_text
-from dapt.ingest.readers.raw_lines import decode_line, excerpt, open_binary, read_raw_lines
+from dapt.ingest.readers.raw_lines import decoded_lines, excerpt, open_binary
 from dapt.ingest.readers.records import Document, ReaderError, Rejected
 
 
@@ -16,24 +16,19 @@ def read_jsonl(
 ) -> Iterator[Document | Rejected]:
     """One JSON object per line. Truncated or malformed lines, missing fields and non-text values are rejected with
     their line number; the rest of the file is still read."""
-    with open_binary(path) as f:
-        for n, raw in read_raw_lines(f, max_bytes):
-            doc_id = f"{rel}:{n}"
-            if raw is None:
-                yield Rejected(source, doc_id, "too_long", f"line longer than {max_bytes:,} bytes")
-                continue
-            line, why = decode_line(raw)
-            if line is None:
-                yield Rejected(source, doc_id, why, excerpt=excerpt(raw))
-                continue
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                yield Rejected(source, doc_id, "invalid_json", e.msg, excerpt(line))
-                continue
-            yield _from_record(obj, source, doc_id, fields, id_field, line)
+    for item in decoded_lines(path, source, rel, max_bytes):
+        if isinstance(item, Rejected):
+            yield item
+            continue
+        doc_id, line = item
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            yield Rejected(source, doc_id, "invalid_json", e.msg, excerpt(line))
+            continue
+        yield _from_record(obj, source, doc_id, fields, id_field, line)
 
 
 def read_json(

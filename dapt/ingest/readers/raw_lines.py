@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from dapt.ingest.readers.records import Rejected
+
 _CHUNK = 1 << 20
 
 
@@ -62,3 +64,15 @@ def excerpt(raw: bytes | str, n: int = 160) -> str:
     if isinstance(raw, bytes):
         raw = raw[: n * 4].decode("utf-8", errors="replace")
     return raw[:n].replace("\x00", "\\0")
+
+
+def decoded_lines(path: Path, source: str, rel: str, max_bytes: int) -> Iterator[tuple[str, str] | Rejected]:
+    """``(doc_id, text)`` per line of a file, or a Rejected record for a line that is too long or not text."""
+    with open_binary(path) as f:
+        for n, raw in read_raw_lines(f, max_bytes):
+            doc_id = f"{rel}:{n}"
+            if raw is None:
+                yield Rejected(source, doc_id, "too_long", f"line longer than {max_bytes:,} bytes")
+                continue
+            text, why = decode_line(raw)
+            yield Rejected(source, doc_id, why, excerpt=excerpt(raw)) if text is None else (doc_id, text)

@@ -5,23 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from dapt.ingest.readers.raw_lines import decode_line, excerpt, open_binary, read_raw_lines
+from dapt.ingest.readers.raw_lines import decode_line, decoded_lines, excerpt, open_binary, read_raw_lines
 from dapt.ingest.readers.records import Document, Rejected
 
 
 def read_lines(path: Path, source: str, rel: str, max_bytes: int) -> Iterator[Document | Rejected]:
     """One document per non-blank line (sentence-per-line and abstract-per-line files)."""
-    with open_binary(path) as f:
-        for n, raw in read_raw_lines(f, max_bytes):
-            doc_id = f"{rel}:{n}"
-            if raw is None:
-                yield Rejected(source, doc_id, "too_long", f"line longer than {max_bytes:,} bytes")
-                continue
-            text, why = decode_line(raw)
-            if text is None:
-                yield Rejected(source, doc_id, why, excerpt=excerpt(raw))
-            elif text.strip():
-                yield Document(source, doc_id, text)
+    for item in decoded_lines(path, source, rel, max_bytes):
+        if isinstance(item, Rejected):
+            yield item
+        elif item[1].strip():
+            yield Document(source, *item)
 
 
 def read_paragraphs(path: Path, source: str, rel: str, max_bytes: int) -> Iterator[Document | Rejected]:
