@@ -178,16 +178,17 @@ def _dispatch(args) -> int:
             if f:
                 print(f"{t}: majority {f['majority']['test']:.4f}, tfidf-lr {f['tfidf-lr']['test']:.4f}")
     elif args.command == "finetune":
-        for task, variant, seed in run.finetune_jobs():
+        for task, variant, seed, fraction in run.finetune_jobs():
             if (
                 (args.task and task not in args.task)
                 or (args.variant and variant not in args.variant)
                 or (args.seed and seed not in args.seed)
             ):
                 continue
-            s = run.finetune(task, variant, seed)
+            s = run.finetune(task, variant, seed, fraction=fraction)
+            frac = "" if fraction == 1 else f" ({fraction:g} of train)"
             print(
-                f"{task} {variant} seed {seed}: dev {s['metric']} {s['dev_' + s['metric']]:.4f} "
+                f"{task} {variant} seed {seed}{frac}: dev {s['metric']} {s['dev_' + s['metric']]:.4f} "
                 f"(epoch {s['best_epoch']}, {s['train_seconds']} s)"
             )
     elif args.command == "evaluate":

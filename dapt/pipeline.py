@@ -137,13 +137,11 @@ class Run:
         corpus = {
             "base_model": r.base_model,
             "trust_remote_code": r.trust_remote_code,
-            "corpus": r.corpus.model_dump(mode="json"),
-            "general_corpus": r.general_corpus.model_dump(mode="json") if r.general_corpus else None,
+            "corpus": r.corpus.hash_dump(),
+            "general_corpus": r.general_corpus.hash_dump() if r.general_corpus else None,
             # Decontamination reads the tasks' dev/test text; diagnostics their train text.
             "tasks": [
-                t.model_dump(
-                    mode="json", include={"name", "format", "train", "dev", "test", "text_field", "token_column"}
-                )
+                t.hash_dump(include={"name", "format", "train", "dev", "test", "text_field", "token_column"})
                 for t in r.tasks
             ],
             "block_size": r.pretrain.block_size,
@@ -154,9 +152,9 @@ class Run:
             return corpus
         if key.startswith("ingest/"):  # ingest/tapt/<task>, ingest/knn-tapt/<task>
             _, kind, task_name = key.split("/")
-            out = {**corpus, "task_corpus": kind, "task": self.task(task_name).model_dump(mode="json")}
+            out = {**corpus, "task_corpus": kind, "task": self.task(task_name).hash_dump()}
             if kind == "knn-tapt":
-                out["knn"] = r.tapt.model_dump(mode="json", include={"knn_per_example", "knn_embedding_model"})
+                out["knn"] = r.tapt.hash_dump(include={"knn_per_example", "knn_embedding_model"})
             return out
         if key.startswith("pretrain/"):
             job = PretrainJob.from_key(key)
@@ -164,19 +162,19 @@ class Run:
             corpus_key = "ingest" if job.task is None else f"ingest/{job.corpus_kind}/{job.task}"
             return {
                 "corpus": self.stage_inputs(corpus_key),
-                "pretrain": r.pretrain.model_dump(mode="json"),
-                "tapt": r.tapt.model_dump(mode="json") if job.task else None,
+                "pretrain": r.pretrain.hash_dump(),
+                "tapt": r.tapt.hash_dump() if job.task else None,
                 "init": init,
                 "variant": job.variant,
             }
         if "/" not in key:  # evaluate, report: cheap, and they read everything
             return {"recipe": r.model_dump(mode="json")}
         stage, task_name, *rest = key.split("/")
-        task = self.task(task_name).model_dump(mode="json")
+        task = self.task(task_name).hash_dump()
         if stage == "floors":
             return {"task": task}
         if stage == "finetune":
-            variant, seed = rest
+            variant, *frac, seed = rest
             model = (
                 {"base_model": r.base_model}
                 if variant == "baseline"
@@ -184,10 +182,12 @@ class Run:
             )
             return {
                 "task": task,
-                "finetune": r.finetune_for(task_name).model_dump(mode="json"),
+                "finetune": r.finetune_for(task_name).hash_dump(),
                 "model": model,
                 "variant": variant,
                 "seed": seed,
+                # Only on learning-curve points, so the full-train stages keep their hashes.
+                **({"train_fraction": frac[0], "min_train_steps": r.learning_curve.min_train_steps} if frac else {}),
             }
         return {"recipe": r.model_dump(mode="json")}
 
@@ -290,11 +290,19 @@ class Run:
             raise ValueError(f"variant {variant!r} has one model per task: name the task")
         return self.job_dir(PretrainJob.for_variant(variant, task)) / "model"
 
-    def finetune_dir(self, task: str, variant: str, seed: int) -> Path:
-        return self.out_dir / "finetune" / task / variant / f"seed{seed}"
+    def finetune_key(self, task: str, variant: str, seed: int, fraction: float = 1.0) -> str:
+        """``finetune/<task>/<variant>/seed<k>``; a learning-curve point adds ``frac<f>`` before the seed."""
+        frac = "" if fraction == 1 else f"frac{fraction:g}/"
+        return f"finetune/{task}/{variant}/{frac}seed{seed}"
 
-    def finetune_jobs(self) -> list[tuple[str, str, int]]:
-        return [(t.name, v, s) for t in self.recipe.tasks for v in self.recipe.variants for s in self.recipe.seeds]
+    def finetune_dir(self, task: str, variant: str, seed: int, fraction: float = 1.0) -> Path:
+        return self.out_dir / self.finetune_key(task, variant, seed, fraction)
+
+    def finetune_jobs(self) -> list[tuple[str, str, int, float]]:
+        """Every fine-tuning run: ``(task, variant, seed, train fraction)``; the full train set first."""
+        r = self.recipe
+        full = [(t.name, v, s, 1.0) for t in r.tasks for v in r.variants for s in r.seeds]
+        return full + [(t, v, s, f) for t, v, f in r.curve_points() for s in r.seeds]
 
     def task(self, name: str):
         for t in self.recipe.tasks:
@@ -484,13 +492,13 @@ class Run:
         self._mark(key, time.perf_counter() - t0)
         return res
 
-    def finetune(self, task_name: str, variant: str, seed: int, progress: bool = True) -> dict:
-        with self._lock(f"finetune/{task_name}/{variant}/seed{seed}"):
-            return self._finetune(task_name, variant, seed, progress)
+    def finetune(self, task_name: str, variant: str, seed: int, progress: bool = True, fraction: float = 1.0) -> dict:
+        with self._lock(self.finetune_key(task_name, variant, seed, fraction)):
+            return self._finetune(task_name, variant, seed, progress, fraction)
 
-    def _finetune(self, task_name: str, variant: str, seed: int, progress: bool = True) -> dict:
-        key = f"finetune/{task_name}/{variant}/seed{seed}"
-        out = self.finetune_dir(task_name, variant, seed)
+    def _finetune(self, task_name: str, variant: str, seed: int, progress: bool, fraction: float) -> dict:
+        key = self.finetune_key(task_name, variant, seed, fraction)
+        out = self.finetune_dir(task_name, variant, seed, fraction)
         if self._done(key):
             return json.loads((out / "summary.json").read_text())
         model_dir = self.model_dir(variant, task_name)
@@ -510,6 +518,8 @@ class Run:
             out,
             trust_remote_code=self.recipe.trust_remote_code,
             progress=progress,
+            train_fraction=fraction,
+            min_train_steps=self.recipe.learning_curve.min_train_steps if fraction < 1 else 0,
         )
         self._mark(key, time.perf_counter() - t0)
         return res.summary
@@ -520,34 +530,50 @@ class Run:
 
     def _evaluate(self) -> dict:
         """Score every test prediction file with the local evaluate modules; bootstrap each variant vs baseline."""
-        from dapt.evaluation.bootstrap import paired_bootstrap
-        from dapt.evaluation.stage import read_predictions, score_predictions
 
         t0 = time.perf_counter()
-        evaluation: dict = {"test": {}, "comparisons": {}}
-        for task in self.recipe.tasks:
+        evaluation: dict = {"test": {}, "comparisons": {}, "learning_curve": {}}
+        r = self.recipe
+        for task in r.tasks:
             files = {
-                v: [self.finetune_dir(task.name, v, s) / "predictions_test.jsonl" for s in self.recipe.seeds]
-                for v in self.recipe.variants
+                v: [self.finetune_dir(task.name, v, s) / "predictions_test.jsonl" for s in r.seeds] for v in r.variants
             }
-            missing = [str(f) for fs in files.values() for f in fs if not f.is_file()]
-            if missing:
-                raise FileNotFoundError(f"evaluate: missing predictions (run `dapt finetune` first): {missing[:3]}")
-            evaluation["test"].update(
-                score_predictions(
-                    task.metric, {task.name: files}, {"scheme": task.tag_scheme} if task.is_tagging else {}
-                )
-            )
-            preds = {v: [_as_array(read_predictions(f)[0]) for f in fs] for v, fs in files.items()}
-            gold = _as_array(read_predictions(files["baseline"][0])[1])
-            evaluation["comparisons"][task.name] = {
-                v: paired_bootstrap(task.metric, gold, preds[v], preds["baseline"], tag_scheme=task.tag_scheme)
-                for v in self.recipe.variants
-                if v != "baseline"
+            scores, comparisons = self._score_variants(task, files)
+            evaluation["test"][task.name] = scores
+            evaluation["comparisons"][task.name] = comparisons
+        for task_name, variant, fraction in r.curve_points():
+            files = {
+                v: [self.finetune_dir(task_name, v, s, fraction) / "predictions_test.jsonl" for s in r.seeds]
+                for v in ("baseline", variant)
+            }
+            scores, comparisons = self._score_variants(self.task(task_name), files)
+            point = evaluation["learning_curve"].setdefault(task_name, {}).setdefault(f"{fraction:g}", {})
+            point[variant] = {
+                **scores[variant],
+                **({"vs_baseline": comparisons[variant]} if variant != "baseline" else {}),
             }
         (self.out_dir / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
         self._mark("evaluate", time.perf_counter() - t0)
         return evaluation
+
+    def _score_variants(self, task, files: dict[str, list[Path]]) -> tuple[dict, dict]:
+        """Score each variant's per-seed test predictions; paired bootstrap of each variant against baseline."""
+        from dapt.evaluation.bootstrap import paired_bootstrap
+        from dapt.evaluation.stage import read_predictions, score_predictions
+
+        missing = [str(f) for fs in files.values() for f in fs if not f.is_file()]
+        if missing:
+            raise FileNotFoundError(f"evaluate: missing predictions (run `dapt finetune` first): {missing[:3]}")
+        kwargs = {"scheme": task.tag_scheme} if task.is_tagging else {}
+        scores = score_predictions(task.metric, {task.name: files}, kwargs)[task.name]
+        preds = {v: [_as_array(read_predictions(f)[0]) for f in fs] for v, fs in files.items()}
+        gold = _as_array(read_predictions(files["baseline"][0])[1])
+        comparisons = {
+            v: paired_bootstrap(task.metric, gold, preds[v], preds["baseline"], tag_scheme=task.tag_scheme)
+            for v in files
+            if v != "baseline"
+        }
+        return scores, comparisons
 
     def report(self) -> dict:
         with self._lock("report"):
@@ -574,6 +600,24 @@ class Run:
                     "best_epochs": [s["best_epoch"] for s in sums],
                 }
                 labels[task.name] = sums[0]["labels"]
+        from dapt.report.results import variant_row
+
+        curve: dict = {}
+        for task_name, points in evaluation.get("learning_curve", {}).items():
+            metric = self.task(task_name).metric
+            for frac, variants in points.items():
+                for v, entry in variants.items():
+                    sums = [
+                        json.loads((self.finetune_dir(task_name, v, s, float(frac)) / "summary.json").read_text())
+                        for s in self.recipe.seeds
+                    ]
+                    row = variant_row(
+                        entry, list(self.recipe.seeds), [x[f"dev_{metric}"] for x in sums], entry.get("vs_baseline")
+                    )
+                    row["train_fraction"] = float(frac)
+                    row["train_examples"] = [x["examples"]["train"] for x in sums]
+                    row["train_seconds_mean"] = float(np.mean([x["train_seconds"] for x in sums]))
+                    curve.setdefault(task_name, {}).setdefault(frac, {})[v] = row
         floors = {}
         for task in self.recipe.tasks:
             p = self.out_dir / "floors" / f"{task.name}.json"
@@ -593,6 +637,7 @@ class Run:
                 for job in self.pretrain_jobs()
             },
             "finetune_cost": cost,
+            **({"learning_curve": curve} if curve else {}),
             "labels": labels,
             "floors": floors,
             "wall_seconds": sum(s.get("seconds", 0) for s in info["stages"].values()),

@@ -14,7 +14,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -50,6 +50,18 @@ class RecipeError(ValueError):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    HASH_OMIT_AT_DEFAULT: ClassVar[tuple[str, ...]] = ()
+    """Settings added after runs already existed. While at their default they are left out of stage hashes, so
+    adding a setting does not invalidate finished stages whose output it cannot have changed."""
+
+    def hash_dump(self, **kwargs) -> dict:
+        """``model_dump(mode="json")`` for stage hashes (see ``HASH_OMIT_AT_DEFAULT``)."""
+        out = self.model_dump(mode="json", **kwargs)
+        for key in self.HASH_OMIT_AT_DEFAULT:
+            if key in out and getattr(self, key) == type(self).model_fields[key].get_default(call_default_factory=True):
+                del out[key]
+        return out
 
 
 SourceFormat = Literal["text", "jsonl", "json", "csv", "tsv", "parquet", "conll", "pubmed_xml", "hf", "task"]
@@ -183,9 +195,9 @@ class PretrainConfig(_Strict):
     mask_prob: Annotated[float, Field(gt=0, lt=1)] = 0.15
     max_grad_norm: Annotated[float, Field(gt=0)] = 1.0
     heldout_fraction: Annotated[float, Field(ge=0, lt=0.5)] = 0.01
+    """Fraction of packed blocks kept out of training to measure domain perplexity."""
     document_mask: bool = False
     """Attend only within each document of a packed block (block-diagonal mask) instead of across the block."""
-    """Fraction of packed blocks kept out of training to measure domain perplexity."""
     seed: int = 0
     log_every_steps: PositiveInt = 20
     checkpoint_every_steps: PositiveInt | None = 200
@@ -265,6 +277,7 @@ class FinetuneConfig(_Strict):
     warmup_ratio: Probability = 0.1
     max_grad_norm: Annotated[float, Field(gt=0)] = 1.0
     dropout: Probability | None = None
+    """Override the model's hidden dropout; ``None`` keeps the checkpoint's value."""
     strategy: Literal["full", "frozen", "partial", "lora", "gradual", "discriminative", "auto"] = "full"
     """How much of the encoder trains (see ``dapt.finetune.strategies``); ``auto`` picks by train-set size."""
     partial_layers: PositiveInt = 2
@@ -276,7 +289,20 @@ class FinetuneConfig(_Strict):
     lora_dropout: Probability = 0.1
     lora_targets: list[str] = ["query", "value"]
     """``lora``: the modules adapters are put on (BERT attention projection names)."""
-    """Override the model's hidden dropout; ``None`` keeps the checkpoint's value."""
+
+
+class LearningCurveConfig(_Strict):
+    """Fine-tune on fractions of each train set too (the same subsets for every variant): DAPT matters most when
+    labels are scarce. The full train set (fraction 1) is the main comparison and always runs."""
+
+    fractions: list[Annotated[float, Field(gt=0, lt=1)]] = Field(min_length=1)
+    """Fractions of the train set below 1, e.g. ``[0.01, 0.1]``; stratified by label and nested."""
+    variants: list[Variant] | None = None
+    """Variants on the curve (must include ``baseline``); default: all of the recipe's."""
+    tasks: list[str] | None = None
+    """Tasks on the curve; default: all."""
+    min_train_steps: Annotated[int, Field(ge=0)] = 100
+    """A subset trains for the recipe's epochs, or more until it has taken this many optimizer steps."""
 
 
 class Recipe(_Strict):
@@ -298,6 +324,7 @@ class Recipe(_Strict):
     tapt: TaptConfig = TaptConfig()
     floors: bool = True
     """Compute the majority-class and TF-IDF + logistic-regression reference rows for every task."""
+    learning_curve: LearningCurveConfig | None = None
 
     @model_validator(mode="after")
     def _unique_names(self) -> Recipe:
@@ -319,6 +346,17 @@ class Recipe(_Strict):
             raise ValueError("variants: 'general' (the budget-matched control) needs a general_corpus")
         if "baseline" not in self.variants:
             raise ValueError("variants: must include 'baseline' (every variant is compared against it)")
+        if self.learning_curve is not None:
+            lc = self.learning_curve
+            if lc.variants is not None:
+                if "baseline" not in lc.variants:
+                    raise ValueError("learning_curve.variants: must include 'baseline'")
+                if extra := sorted(set(lc.variants) - set(self.variants)):
+                    raise ValueError(f"learning_curve.variants: {extra} not in the recipe's variants")
+            if lc.tasks is not None and (extra := sorted(set(lc.tasks) - task_names)):
+                raise ValueError(f"learning_curve.tasks: {extra} are not tasks of this recipe")
+            if len(set(lc.fractions)) != len(lc.fractions):
+                raise ValueError("learning_curve.fractions: duplicates")
         for task in self.tasks:
             try:
                 self.finetune_for(task.name)
@@ -333,6 +371,15 @@ class Recipe(_Strict):
         if not task.finetune:
             return self.finetune
         return FinetuneConfig.model_validate({**self.finetune.model_dump(), **task.finetune})
+
+    def curve_points(self) -> list[tuple[str, str, float]]:
+        """``(task, variant, fraction)`` of the learning curve below fraction 1 (empty without one)."""
+        lc = self.learning_curve
+        if lc is None:
+            return []
+        tasks = [t.name for t in self.tasks if lc.tasks is None or t.name in lc.tasks]
+        variants = [v for v in self.variants if lc.variants is None or v in lc.variants]
+        return [(t, v, f) for t in tasks for v in variants for f in sorted(lc.fractions)]
 
     def config_hash(self) -> str:
         """Content hash of the validated recipe (key order and YAML formatting do not matter)."""

@@ -82,10 +82,9 @@ def floors(run: Run, task_name: str) -> dict | None:
 
 
 @task(name="finetune", task_run_name="finetune-{task_name}-{variant}-seed{seed}", **STAGE)
-def finetune(run: Run, task_name: str, variant: str, seed: int) -> dict:
-    return _staged(
-        run, f"finetune-{task_name}-{variant}-{seed}", run.finetune, task_name, variant, seed, progress=_progress()
-    )
+def finetune(run: Run, task_name: str, variant: str, seed: int, fraction: float = 1.0) -> dict:
+    name = f"finetune-{task_name}-{variant}-{seed}" + ("" if fraction == 1 else f"-frac{fraction:g}")
+    return _staged(run, name, run.finetune, task_name, variant, seed, progress=_progress(), fraction=fraction)
 
 
 @task(name="evaluate", **STAGE)
@@ -120,8 +119,8 @@ def dapt_pipeline(
     for t in run.recipe.tasks:
         floors(run, t.name)
     # Sequential on purpose: the CPU cores are already used by each fine-tune's intra-op threads.
-    for task_name, variant, seed in run.finetune_jobs():
-        finetune(run, task_name, variant, seed)
+    for task_name, variant, seed, fraction in run.finetune_jobs():  # full train sets, then learning curves
+        finetune(run, task_name, variant, seed, fraction)
     evaluate(run)
     results = report(run)
     _publish(run, results)

@@ -79,7 +79,7 @@ finetune: {{learning_rate: 1.0e-3, epochs: 1, batch_size: 16, max_length: 48}}
     run.pretrain(progress=False)
     floors = run.floors("ner")
     assert floors["majority"]["test"] == 0.0
-    for _, variant, seed in run.finetune_jobs():
+    for _, variant, seed, _ in run.finetune_jobs():
         run.finetune("ner", variant, seed, progress=False)
     ev = run.evaluate()
     assert len(ev["test"]["ner"]["dapt"]["scores"]) == 2
@@ -208,3 +208,41 @@ def test_same_stage_started_twice_runs_once(tmp_path, data_root, monkeypatch):
     for t in threads:
         t.join()
     assert len(calls) == 1 and results[0] == results[1] and results[0]["tfidf-lr"]["test"] > 0
+
+
+def test_learning_curve_same_subsets_for_every_variant(tmp_path, data_root, tiny_mlm_dir):
+    """Fractions of train fine-tune on the same examples for baseline and dapt; evaluate and report show the curve."""
+    recipe = tmp_path / "lc.yaml"
+    recipe.write_text(
+        LR0.replace("base_model: splade-tiny", f"base_model: {tiny_mlm_dir}")
+        .replace("variants: [baseline]", "variants: [baseline, dapt]")
+        .replace("pretrain: {max_tokens: 1000}", "pretrain: {max_tokens: 512, batch_size: 4, block_size: 64}")
+        .replace("learning_rate: 0.0, epochs: 1", "learning_rate: 1.0e-3, epochs: 1")
+        + "learning_curve: {fractions: [0.1], min_train_steps: 5}\nfloors: false\n"
+    )
+    run = Run.open(recipe, data_dir=str(data_root), out=str(tmp_path / "run"))
+    assert [j for j in run.finetune_jobs() if j[3] < 1] == [
+        ("chemprot", "baseline", 0, 0.1),
+        ("chemprot", "dapt", 0, 0.1),
+    ]
+    run.ingest(progress=False)
+    run.pretrain(progress=False)
+    for task, variant, seed, fraction in run.finetune_jobs():
+        run.finetune(task, variant, seed, progress=False, fraction=fraction)
+    out = tmp_path / "run" / "finetune" / "chemprot"
+    sub = {v: json.loads((out / v / "frac0.1" / "seed0" / "summary.json").read_text()) for v in ("baseline", "dapt")}
+    # 10% of 300, stratified (per-label rounding), and at least 5 optimizer steps: 30 examples, batch 32 -> 5 epochs.
+    assert 25 <= sub["baseline"]["examples"]["train"] <= 35
+    assert sub["baseline"]["examples"] == sub["dapt"]["examples"]
+    assert sub["baseline"]["settings"]["epochs"] == 5 and len(sub["baseline"]["history"]) == 5
+    full = json.loads((out / "baseline" / "seed0" / "summary.json").read_text())
+    assert full["examples"]["train"] == 300 and full["settings"]["epochs"] == 1
+    run.evaluate()
+    results = run.report()
+    point = results["learning_curve"]["chemprot"]["0.1"]
+    assert set(point) == {"baseline", "dapt"}
+    assert {"ci95", "p_vs_baseline", "diff_vs_baseline"} <= set(point["dapt"])
+    assert "ci95" in results["tasks"]["chemprot"]["dapt"]
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "## Learning curves" in report and "curve-chemprot.png" in report
+    assert (tmp_path / "run" / "figures" / "curve-chemprot.png").stat().st_size > 0

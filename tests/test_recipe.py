@@ -173,3 +173,31 @@ def test_overrides_set_dotted_keys_and_fail_clearly():
         load_recipe("smoke", {"tasks.nope.max_examples": 3})
     with pytest.raises(RecipeError, match="KEY=VALUE"):
         parse_overrides(["finetune.epochs"])
+
+
+def test_learning_curve_settings_are_checked():
+    with pytest.raises(RecipeError, match=r"learning_curve\.variants"):
+        load_recipe("dapt-biomed-tiny", {"learning_curve": {"fractions": [0.1], "variants": ["dapt"]}})
+    with pytest.raises(RecipeError, match=r"learning_curve\.tasks"):
+        load_recipe("dapt-biomed-tiny", {"learning_curve": {"fractions": [0.1], "tasks": ["nope"]}})
+    with pytest.raises(RecipeError, match="fractions"):
+        load_recipe("dapt-biomed-tiny", {"learning_curve": {"fractions": [1.0]}})
+    r = load_recipe("dapt-biomed-tiny", {"learning_curve": {"fractions": [0.1, 0.01], "variants": ["baseline"]}})
+    assert r.curve_points() == [
+        ("chemprot", "baseline", 0.01),
+        ("chemprot", "baseline", 0.1),
+        ("nicta_piboso", "baseline", 0.01),
+        ("nicta_piboso", "baseline", 0.1),
+    ]
+
+
+def test_new_settings_at_their_default_keep_stage_hashes():
+    """A setting added after runs exist does not invalidate finished stages while it is at its default."""
+    from dapt.recipe import FinetuneConfig
+
+    class Later(FinetuneConfig):
+        HASH_OMIT_AT_DEFAULT = ("added_later",)
+        added_later: int = 3
+
+    assert Later().hash_dump() == FinetuneConfig().hash_dump()
+    assert Later(added_later=4).hash_dump() != FinetuneConfig().hash_dump()

@@ -22,6 +22,7 @@ from dapt.finetune.labels import LabelSpace, label_report
 from dapt.finetune.loop import fit
 from dapt.finetune.model import SequenceClassifier, load_encoder
 from dapt.finetune.strategies import apply_strategy
+from dapt.finetune.subsets import epochs_for, subset_indices
 from dapt.finetune.tasks import load_split
 from dapt.recipe import FinetuneConfig, TaskConfig
 
@@ -110,8 +111,14 @@ def run_finetune(
     trust_remote_code: bool = False,
     progress: bool = True,
     predict_test: bool = True,
+    train_fraction: float = 1.0,
+    min_train_steps: int = 0,
 ) -> FinetuneResult:
-    """Fine-tune ``model_dir`` on ``task`` with ``seed``; write dev/test predictions and a summary to ``out_dir``."""
+    """Fine-tune ``model_dir`` on ``task`` with ``seed``; write dev/test predictions and a summary to ``out_dir``.
+
+    ``train_fraction`` < 1 trains on a stratified subset of train (:func:`dapt.finetune.subsets.subset_indices`:
+    the same for every variant), with at least ``min_train_steps`` optimizer steps; the label space, dev and test
+    stay those of the full task."""
     from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
 
@@ -119,6 +126,19 @@ def run_finetune(
     out_dir.mkdir(parents=True, exist_ok=True)
     splits = {s: load_split(task, s, data_root) for s in ("train", "dev", "test")}
     space = LabelSpace.from_train([e.label for e in splits["train"].examples])
+    full_train = len(splits["train"].examples)
+    if train_fraction < 1:
+        keep = subset_indices([e.label for e in splits["train"].examples], train_fraction, seed)
+        splits["train"].examples = [splits["train"].examples[i] for i in keep]
+        cfg = cfg.model_copy(update={"epochs": epochs_for(cfg.epochs, len(keep), cfg.batch_size, min_train_steps)})
+        log.info(
+            "%s: %d of %d train examples (%.3g), %d epochs",
+            task.name,
+            len(keep),
+            full_train,
+            train_fraction,
+            cfg.epochs,
+        )
     gold = {s: [space.encode(e.label) for e in d.examples] for s, d in splits.items()}
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=trust_remote_code)
@@ -182,6 +202,8 @@ def run_finetune(
         },
         "labels": label_report(space, {s: [e.label for e in d.examples] for s, d in splits.items()}),
         "unseen_labels": list(space.unseen),
+        "train_fraction": train_fraction,
+        "train_examples_full": full_train,
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     return FinetuneResult(out_dir=out_dir, summary=summary)

@@ -118,6 +118,36 @@ def pretrain_lines(results: dict) -> list[str]:
     return out
 
 
+def learning_curve_lines(results: dict, figures: dict) -> list[str]:
+    """Per task: each variant at each train fraction, with its difference from the baseline at that fraction."""
+    from dapt.report.plots import curve_points
+
+    out = ["", "## Learning curves", ""]
+    out.append(
+        "Fine-tuned on stratified subsets of the train set, the same subset for every variant (per seed; nested "
+        "across fractions); dev and test are the full splits. Δ: paired bootstrap vs the baseline at the same "
+        "fraction, pooled over seeds."
+    )
+    for task in results["tasks"]:
+        points = curve_points(results, task)
+        if not points:
+            continue
+        out += ["", f"### {task}", ""]
+        out.append("| train fraction | train examples | variant | mean ± std | Δ vs baseline [95% CI] | p |")
+        out.append("|---|---:|---|---|---|---|")
+        for frac, rows in points.items():
+            for v, r in rows.items():
+                n = r.get("train_examples")
+                cmp = r.get("vs_baseline")
+                delta = f"{cmp['diff']:+.4f} [{cmp['ci95'][0]:+.4f}, {cmp['ci95'][1]:+.4f}]" if cmp else "-"
+                p = f"{cmp['p_value']:.3f}" if cmp else "-"
+                out.append(
+                    f"| {frac:g} | {n[0] if n else 'all'} | {v} | {r['mean']:.4f} ± {r['std']:.4f} | {delta} | {p} |"
+                )
+        out += _figure(figures, f"curve-{task}", f"{task} learning curve")
+    return out
+
+
 def _figure(figures: dict, key: str, alt: str) -> list[str]:
     return ["", f"![{alt}]({figures[key]})"] if key in figures else []
 
@@ -179,6 +209,8 @@ def render_report(results: dict, figures: dict | None = None) -> str:
                     notes.append(f"train labels absent here {info['train_labels_absent']}")
                 if notes:
                     out.append(f"- {split} ({info['examples']:,} examples): " + "; ".join(notes) + ".")
+    if results.get("learning_curve"):
+        out += learning_curve_lines(results, figures)
     corpus = results.get("corpus")
     if corpus:
         out += _corpus_section(corpus, results.get("general_corpus"), results.get("diagnostics"))

@@ -146,6 +146,44 @@ def overlap_figure(diag: dict, path: Path) -> Path | None:
     return path
 
 
+def curve_points(results: dict, task: str) -> dict[float, dict]:
+    """``{fraction: {variant: row}}`` for a task's learning curve, the full-train rows as fraction 1."""
+    points = {float(f): rows for f, rows in (results.get("learning_curve") or {}).get(task, {}).items()}
+    if not points:
+        return {}
+    variants = {v for rows in points.values() for v in rows}
+    points[1.0] = {v: r for v, r in results["tasks"][task].items() if v in variants}
+    return dict(sorted(points.items()))
+
+
+def learning_curve_figure(task: str, points: dict[float, dict], path: Path) -> Path:
+    """Test score vs fraction of the train set (log axis), one line per variant, error bars = std over seeds."""
+    plt = _plt()
+    fracs = list(points)
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for v in _variants({v: None for rows in points.values() for v in rows}):
+        xs = [f for f in fracs if v in points[f]]
+        ax.errorbar(
+            [x * 100 for x in xs],
+            [points[f][v]["mean"] for f in xs],
+            yerr=[points[f][v]["std"] for f in xs],
+            fmt="o-",
+            capsize=4,
+            label=v,
+        )
+    metric = next(iter(points[fracs[-1]].values()))["metric"]
+    ax.set_xscale("log")
+    ax.set_xticks([x * 100 for x in fracs], [f"{x * 100:g}%" for x in fracs])
+    ax.set_xlabel("train examples used (% of the train set, log scale)")
+    ax.set_ylabel(f"test {metric}")
+    ax.set_title(f"{task}: learning curve (mean ± std over seeds)")
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def render_figures(results: dict, fig_dir: Path) -> dict[str, str]:
     """Every figure the results support, as ``{name: path relative to the report}``."""
     fig_dir.mkdir(parents=True, exist_ok=True)
@@ -153,6 +191,10 @@ def render_figures(results: dict, fig_dir: Path) -> dict[str, str]:
     for task, rows in results["tasks"].items():
         if _variants(rows):
             out[f"scores-{task}"] = scores_figure(task, rows, fig_dir / f"scores-{task}.png")
+    for task in results["tasks"]:
+        points = curve_points(results, task)
+        if points:
+            out[f"curve-{task}"] = learning_curve_figure(task, points, fig_dir / f"curve-{task}.png")
     made = {
         "delta": delta_figure(results["tasks"], fig_dir / "delta.png"),
         "pretrain": pretrain_figure(results.get("pretrain_jobs") or {}, fig_dir / "pretrain.png"),

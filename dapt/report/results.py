@@ -6,7 +6,9 @@ Contract (keys other tools rely on; more are welcome)::
       "mean": <float>, "std": <float>}}}}
 
 Besides the variants, each task carries the reference rows ``majority`` and ``tfidf-lr`` (``"reference": true``),
-and each variant other than the baseline a ``vs_baseline`` paired-bootstrap comparison.
+and each variant other than the baseline a ``vs_baseline`` paired-bootstrap comparison, also flattened into
+``diff_vs_baseline``, ``ci95`` and ``p_vs_baseline``. With a learning curve, ``learning_curve`` holds the same rows
+per task, train fraction and variant: ``{"<task>": {"<fraction>": {"<variant>": row}}}``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,25 @@ def _mean_std(scores: list[float]) -> tuple[float, float]:
     arr = np.asarray(scores, dtype=float)
     # Sample std (ddof=1) across seeds: the spread a rerun with new seeds would show; 0 for a single seed.
     return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0
+
+
+def variant_row(entry: dict, seeds: list[int], dev_scores: list[float], comparison: dict | None) -> dict:
+    """One variant's row: per-seed test scores, mean/std, dev scores and (not for the baseline) the comparison."""
+    mean, std = _mean_std(entry["scores"])
+    row = {
+        "metric": entry["metric"],
+        "scores": entry["scores"],
+        "mean": mean,
+        "std": std,
+        "seeds": seeds,
+        "dev_scores": dev_scores,
+    }
+    if comparison is not None:
+        row["vs_baseline"] = comparison
+        row["diff_vs_baseline"] = comparison["diff"]
+        row["ci95"] = comparison["ci95"]
+        row["p_vs_baseline"] = comparison["p_value"]
+    return row
 
 
 def build_results(
@@ -53,17 +74,10 @@ def build_results(
         rows: dict = {}
         floor = floors.get(task, {}).get(FLOOR_ROW)
         for variant, entry in variants.items():
-            mean, std = _mean_std(entry["scores"])
-            row = {
-                "metric": entry["metric"],
-                "scores": entry["scores"],
-                "mean": mean,
-                "std": std,
-                "seeds": seeds,
-                "dev_scores": dev_scores.get(task, {}).get(variant, []),
-            }
-            if variant in comparisons.get(task, {}):
-                row["vs_baseline"] = comparisons[task][variant]
+            row = variant_row(
+                entry, seeds, dev_scores.get(task, {}).get(variant, []), comparisons.get(task, {}).get(variant)
+            )
+            mean = row["mean"]
             if floor is not None:
                 row["below_floor"] = bool(mean <= floor["test"])
                 if row["below_floor"]:

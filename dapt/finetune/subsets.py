@@ -1,0 +1,49 @@
+"""Train-set subsets for learning curves: the same examples for every variant, nested across fractions.
+
+DAPT's gain is expected to be largest when labels are scarce, so a learning curve fine-tunes on e.g. 1%, 10% and
+100% of the train set. For the comparison to isolate the pretraining, the subset must depend on the seed and the
+fraction only (never on the variant). Subsets are stratified by label, so a 1% subset keeps the label mix instead
+of losing the rare relations by chance, and nested: the 1% subset of a seed is inside its 10% subset.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import numpy as np
+
+
+def subset_indices(labels: list[str] | int, fraction: float, seed: int) -> list[int]:
+    """Sorted indices of a stratified, nested ``fraction`` of the examples.
+
+    Args:
+        labels: each example's label (stratified per label), or the number of examples (no strata, e.g. NER
+            sentences).
+        fraction: in (0, 1]; each stratum keeps ``max(1, round(fraction * size))`` examples, so every train
+            label keeps at least one example.
+        seed: the fine-tuning seed; the order within each stratum is a permutation drawn from it, and a subset
+            is a prefix of that order (hence nested across fractions).
+    """
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    labels = ["" for _ in range(labels)] if isinstance(labels, int) else labels
+    strata: dict[str, list[int]] = defaultdict(list)
+    for i, lab in enumerate(labels):
+        strata[lab].append(i)
+    rng = np.random.default_rng([seed, 0x5B5E7])  # a stream of its own: not the one that orders batches
+    keep: list[int] = []
+    for lab in sorted(strata):
+        idx = strata[lab]
+        order = rng.permutation(len(idx))
+        k = len(idx) if fraction == 1 else min(len(idx), max(1, round(fraction * len(idx))))
+        keep.extend(idx[j] for j in order[:k])
+    return sorted(keep)
+
+
+def epochs_for(epochs: int, n_examples: int, batch_size: int, min_train_steps: int) -> int:
+    """Epochs to run on a subset: the configured number, raised until at least ``min_train_steps`` optimizer
+    steps are taken (1% of a 4k-example task is 2 batches an epoch: 6 epochs would be 12 steps, too few for the
+    head to leave its initialisation, and the curve would measure that instead of the encoder)."""
+    steps_per_epoch = math.ceil(n_examples / batch_size)
+    return max(epochs, math.ceil(min_train_steps / steps_per_epoch))
