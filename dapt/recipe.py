@@ -184,6 +184,8 @@ class CorpusConfig(_Strict):
 class PretrainConfig(_Strict):
     """Continued masked-LM pretraining of the base model."""
 
+    HASH_OMIT_AT_DEFAULT = ("checkpoint_every_steps",)
+
     objective: Literal["mlm"] = "mlm"
     max_tokens: PositiveInt
     """Token budget: training stops once this many tokens (block_size x sequences) have been seen."""
@@ -212,6 +214,8 @@ class PretrainConfig(_Strict):
 class TaskConfig(_Strict):
     """A labelled downstream task: sequence classification (``jsonl``, ``piboso``) or token tagging (``conll``)."""
 
+    HASH_OMIT_AT_DEFAULT = ("entity_markers", "pooling")
+
     name: str
     format: Literal["jsonl", "piboso", "conll"]
     """``jsonl``: ``{"text": ..., "label": ...}`` per line; ``piboso``: ``###id`` + ``label<TAB>sentence``;
@@ -235,11 +239,24 @@ class TaskConfig(_Strict):
     context_sentences: Annotated[int, Field(ge=0)] = 0
     """``piboso`` only: pass the k sentences before and after (and the position in the abstract) as a second
     segment. The floors see the same context."""
+    entity_markers: list[Annotated[list[str], Field(min_length=2, max_length=2)]] = []
+    """Relation tasks: the inline ``[open, close]`` marker pairs around each entity (chemprot:
+    ``[["<<", ">>"], ["[[", "]]"]]``). They are added to the tokenizer as special tokens, so each marker is one
+    token that WordPiece/BPE never splits; their new embeddings start at the mean of the old ones."""
+    pooling: Literal["cls", "entity_start"] = "cls"
+    """Sentence classification: the first token's final state (``cls``), or the concatenated final states at each
+    entity's opening marker (``entity_start``, Baldini Soares et al. 2019; needs ``entity_markers``)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> TaskConfig:
         if self.context_sentences and self.format != "piboso":
             raise ValueError("context_sentences: only the piboso format has abstracts to take context from")
+        if self.pooling == "entity_start" and not self.entity_markers:
+            raise ValueError("pooling: entity_start needs entity_markers (the opening markers are pooled)")
+        if self.entity_markers and self.format == "conll":
+            raise ValueError("entity_markers: for relation classification (jsonl/piboso), not token tagging")
+        if self.format == "conll" and self.pooling != "cls":
+            raise ValueError("pooling: token tagging classifies every token; pooling is for sentence tasks")
         if (self.format == "conll") != (self.metric == "span_f1"):
             raise ValueError("metric: span_f1 goes with format conll (token tagging), and only with it")
         return self
@@ -266,6 +283,16 @@ class TaptConfig(_Strict):
 
 class FinetuneConfig(_Strict):
     """Identical for every variant, so the comparison isolates the pretraining."""
+
+    HASH_OMIT_AT_DEFAULT = (
+        "strategy",
+        "partial_layers",
+        "layer_lr_decay",
+        "lora_r",
+        "lora_alpha",
+        "lora_dropout",
+        "lora_targets",
+    )
 
     learning_rate: Annotated[float, Field(ge=0)] = 1e-4
     """0 is allowed on purpose: it is how the bag-of-words floor flag is exercised."""

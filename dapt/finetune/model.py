@@ -1,4 +1,5 @@
-"""The classifier put on top of any encoder: dropout + linear on the first token's final hidden state.
+"""The classifier put on top of any encoder: dropout + linear on the first token's final hidden state, or on the
+concatenated states at each entity's opening marker (entity-start pooling for relation classification).
 
 Not ``AutoModelForSequenceClassification``: for BERT that uses the pretrained pooler when the checkpoint has one
 (all-MiniLM-L6-v2 does) but a fresh, random pooler for a checkpoint saved from ``*ForMaskedLM`` (which has none).
@@ -13,12 +14,16 @@ from torch import nn
 
 
 class SequenceClassifier(nn.Module):
-    def __init__(self, encoder: nn.Module, num_labels: int, dropout: float):
+    def __init__(self, encoder: nn.Module, num_labels: int, dropout: float, entity_start_ids: list[int] | None = None):
+        """``entity_start_ids``: token ids of each entity's opening marker; pool their first occurrences (in this
+        order) instead of the first token. An example whose marker was cut off by ``max_length`` uses the first
+        token in its place (counted by the caller)."""
         super().__init__()
         self.encoder = encoder
         hidden = encoder.config.hidden_size
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(hidden, num_labels)
+        self.entity_start_ids = list(entity_start_ids or [])
+        self.head = nn.Linear(hidden * max(1, len(self.entity_start_ids)), num_labels)
         nn.init.normal_(self.head.weight, std=getattr(encoder.config, "initializer_range", 0.02))
         nn.init.zeros_(self.head.bias)
 
@@ -27,7 +32,12 @@ class SequenceClassifier(nn.Module):
     ) -> torch.Tensor:
         kwargs = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **kwargs).last_hidden_state
-        return self.head(self.dropout(hidden[:, 0]))
+        if not self.entity_start_ids:
+            return self.head(self.dropout(hidden[:, 0]))
+        rows = torch.arange(hidden.shape[0], device=hidden.device)
+        # argmax of the 0/1 match is the first occurrence; 0 (the first token) where the marker is absent.
+        pooled = [hidden[rows, (input_ids == tid).int().argmax(dim=1)] for tid in self.entity_start_ids]
+        return self.head(self.dropout(torch.cat(pooled, dim=-1)))
 
 
 def load_encoder(model_dir, dropout: float | None, trust_remote_code: bool = False) -> nn.Module:

@@ -142,14 +142,34 @@ def run_finetune(
     gold = {s: [space.encode(e.label) for e in d.examples] for s, d in splits.items()}
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=trust_remote_code)
+    markers = [m for pair in task.entity_markers for m in pair]
+    if markers:
+        tokenizer.add_tokens(markers, special_tokens=True)  # one token each, never split, never lower-cased
     seqs = {s: encode_examples(tokenizer, d.examples, cfg.max_length) for s, d in splits.items()}
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    start_ids = (
+        [tokenizer.convert_tokens_to_ids(pair[0]) for pair in task.entity_markers]
+        if task.pooling == "entity_start"
+        else None
+    )
+    missing_markers = (
+        {s: sum(1 for ids in e.ids if any(t not in ids for t in start_ids)) for s, e in seqs.items()}
+        if start_ids
+        else {}
+    )
+    if any(missing_markers.values()):
+        log.warning(
+            "%s: examples with an entity marker cut off (pooled at the first token): %s", task.name, missing_markers
+        )
 
     encoder = load_encoder(model_dir, cfg.dropout, trust_remote_code)
     # Seeded after loading, so the head's init and the dropout stream depend on the seed alone, not on the variant.
     torch.manual_seed(seed)
+    if markers:
+        # After seeding: the new rows' initialisation (mean of the old embeddings) is then seed-determined too.
+        encoder.resize_token_embeddings(len(tokenizer))
     head_dropout = cfg.dropout if cfg.dropout is not None else getattr(encoder.config, "hidden_dropout_prob", 0.1)
-    model = SequenceClassifier(encoder, space.num_labels, head_dropout)
+    model = SequenceClassifier(encoder, space.num_labels, head_dropout, start_ids)
     device = pick_device()
     model.to(device).train()
 
@@ -204,6 +224,9 @@ def run_finetune(
         "unseen_labels": list(space.unseen),
         "train_fraction": train_fraction,
         "train_examples_full": full_train,
+        "pooling": task.pooling,
+        "entity_markers_added": markers,
+        "entity_marker_missing": missing_markers,
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     return FinetuneResult(out_dir=out_dir, summary=summary)
