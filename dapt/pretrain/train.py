@@ -20,6 +20,7 @@ import torch
 from tqdm.auto import tqdm
 
 from dapt.device import describe, pick_device
+from dapt.evaluation.scores import perplexity
 from dapt.optim import decay_groups, linear_warmup_decay
 from dapt.pretrain.document_mask import document_attention_mask
 from dapt.pretrain.flops import flops_per_token, mfu, non_embedding_params
@@ -89,7 +90,7 @@ def heldout_perplexity(model, input_ids, n_real, cfg: PretrainConfig, tokenizer,
     model.eval()
     gen = torch.Generator().manual_seed(12345)
     positions = torch.arange(input_ids.shape[1])
-    total_loss, total_n = 0.0, 0
+    batch_loss, batch_n = [], []
     for i in range(0, len(input_ids), batch_size):
         ids = input_ids[i : i + batch_size]
         attn = (positions[None, :] < n_real[i : i + batch_size][:, None]).long()
@@ -98,10 +99,10 @@ def heldout_perplexity(model, input_ids, n_real, cfg: PretrainConfig, tokenizer,
         if n:
             dev = next(model.parameters()).device
             mask = model_mask(model, ids, attn, cfg, tokenizer)
-            total_loss += float(mlm_loss(model, inputs.to(dev), mask.to(dev), labels.to(dev))) * n
-            total_n += n
+            batch_loss.append(float(mlm_loss(model, inputs.to(dev), mask.to(dev), labels.to(dev))))
+            batch_n.append(n)
     model.train()
-    return math.exp(total_loss / max(1, total_n))
+    return perplexity(batch_loss, batch_n) if batch_n else float("nan")
 
 
 def run_pretrain(

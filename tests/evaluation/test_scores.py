@@ -57,3 +57,40 @@ def test_local_evaluate_modules_match_sklearn():
         )
     with pytest.raises(ValueError, match="known"):
         metric_path("bleu")
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 40), st.integers(2, 50), st.integers(0, 10_000))
+def test_perplexity_matches_torch_cross_entropy(n_tokens, vocab, seed):
+    import torch
+    import torch.nn.functional as F
+
+    from dapt.evaluation.scores import perplexity
+
+    g = torch.Generator().manual_seed(seed)
+    logits = torch.randn(n_tokens, vocab, generator=g, dtype=torch.float64) * 3
+    labels = torch.randint(0, vocab, (n_tokens,), generator=g)
+    nll = F.cross_entropy(logits, labels, reduction="none")
+    expected = float(torch.exp(F.cross_entropy(logits, labels)))
+    assert perplexity(nll.tolist()) == pytest.approx(expected, rel=1e-9)
+    # Batch means weighted by their token counts give the same number as every token's loss.
+    half = n_tokens // 2
+    if 0 < half < n_tokens:
+        means = [float(nll[:half].mean()), float(nll[half:].mean())]
+        assert perplexity(means, [half, n_tokens - half]) == pytest.approx(expected, rel=1e-9)
+
+
+def test_local_perplexity_module_matches_torch():
+    import torch
+    import torch.nn.functional as F
+
+    from dapt.evaluation.modules import load_metric
+
+    g = torch.Generator().manual_seed(0)
+    logits, labels = torch.randn(300, 1000, generator=g), torch.randint(0, 1000, (300,), generator=g)
+    labels[::7] = -100  # unmasked positions carry no loss
+    nll = F.cross_entropy(logits, labels, reduction="none", ignore_index=-100)[labels != -100]
+    out = load_metric("perplexity").compute(token_nll=nll.tolist())
+    assert out["perplexity"] == pytest.approx(float(torch.exp(F.cross_entropy(logits, labels))), rel=1e-5)
+    with pytest.raises(ValueError, match="non-empty"):
+        load_metric("perplexity").compute(token_nll=[])
