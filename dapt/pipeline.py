@@ -160,9 +160,15 @@ class Run:
             job = PretrainJob.from_key(key)
             init = self.stage_inputs("pretrain/dapt") if job.variant == "dapt+tapt" else {"base": r.base_model}
             corpus_key = "ingest" if job.task is None else f"ingest/{job.corpus_kind}/{job.task}"
+            pretrain = r.pretrain.hash_dump()
+            if job.variant != "dapt-replay":
+                pretrain.pop("replay_ratio", None)  # only that variant mixes: others keep their hash
+            else:
+                pretrain["replay_ratio"] = r.pretrain.replay_ratio
+                pretrain["replay_corpus"] = r.general_corpus.hash_dump()
             return {
                 "corpus": self.stage_inputs(corpus_key),
-                "pretrain": r.pretrain.hash_dump(),
+                "pretrain": pretrain,
                 "tapt": r.tapt.hash_dump() if job.task else None,
                 "init": init,
                 "variant": job.variant,
@@ -249,7 +255,7 @@ class Run:
         return self.out_dir / "pretrain" / job.variant / (job.task or "")
 
     def job_corpus_dir(self, job: PretrainJob) -> Path:
-        if job.variant == "dapt":
+        if job.variant in ("dapt", "dapt-replay"):
             return self.corpus_dir
         if job.variant == "general":
             return self.general_dir
@@ -274,6 +280,8 @@ class Run:
         jobs = []
         if "dapt" in v or "dapt+tapt" in v:
             jobs.append(PretrainJob("dapt"))
+        if "dapt-replay" in v:
+            jobs.append(PretrainJob("dapt-replay"))
         if "general" in v:
             jobs.append(PretrainJob("general"))
         for t in self.recipe.tasks:
@@ -286,7 +294,7 @@ class Run:
 
         if variant == "baseline":
             return resolve_model(self.recipe.base_model)
-        if variant not in ("dapt", "general") and task is None:
+        if variant not in ("dapt", "dapt-replay", "general") and task is None:
             raise ValueError(f"variant {variant!r} has one model per task: name the task")
         return self.job_dir(PretrainJob.for_variant(variant, task)) / "model"
 
@@ -397,6 +405,7 @@ class Run:
             general_dir=self.general_dir / "dataset" if self.recipe.general_corpus else None,
             heldout_dir=self.corpus_dir / "dataset",
             description=job.describe(self.recipe.base_model),
+            replay_dir=self.general_dir / "dataset" if job.variant == "dapt-replay" else None,
         )
         self._mark(job.key, time.perf_counter() - t0)
         return res.summary
@@ -716,6 +725,7 @@ class PretrainJob:
     def describe(self, base: str) -> str:
         return {
             "dapt": f"{base} continued-pretrained on the domain corpus (DAPT)",
+            "dapt-replay": f"{base} continued-pretrained on the domain corpus with general-text replay (DAPT+replay)",
             "general": f"{base} continued-pretrained on the general corpus (budget-matched control)",
             "tapt": f"{base} continued-pretrained on the {self.task} train text (TAPT)",
             "dapt+tapt": f"{base} DAPT model continued-pretrained on the {self.task} train text (DAPT+TAPT)",

@@ -21,8 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 RECIPES_DIR = Path(__file__).resolve().parent.parent / "pipelines" / "recipes"
 
-Variant = Literal["baseline", "dapt", "tapt", "dapt+tapt", "knn-tapt", "general"]
-"""``baseline``: the base model; ``dapt``: continued pretraining on the domain corpus; ``tapt``: on the task's own
+Variant = Literal["baseline", "dapt", "dapt-replay", "tapt", "dapt+tapt", "knn-tapt", "general"]
+"""``baseline``: the base model; ``dapt``: continued pretraining on the domain corpus; ``dapt-replay``: the same
+with ``pretrain.replay_ratio`` of every batch drawn from the general corpus (the defence against forgetting);
+``tapt``: on the task's own
 train text (many epochs); ``dapt+tapt``: TAPT starting from the DAPT model; ``knn-tapt``: TAPT on the task's train
 text plus the domain documents nearest to it by sentence embedding; ``general``: the control, continued
 pretraining on the general corpus with DAPT's token budget (separates "more training" from "domain")."""
@@ -184,7 +186,7 @@ class CorpusConfig(_Strict):
 class PretrainConfig(_Strict):
     """Continued masked-LM pretraining of the base model."""
 
-    HASH_OMIT_AT_DEFAULT = ("checkpoint_every_steps",)
+    HASH_OMIT_AT_DEFAULT = ("checkpoint_every_steps", "whole_word_mask", "replay_ratio")
 
     objective: Literal["mlm"] = "mlm"
     max_tokens: PositiveInt
@@ -195,6 +197,12 @@ class PretrainConfig(_Strict):
     weight_decay: Annotated[float, Field(ge=0)] = 0.01
     warmup_ratio: Probability = 0.06
     mask_prob: Annotated[float, Field(gt=0, lt=1)] = 0.15
+    replay_ratio: Annotated[float, Field(ge=0, lt=1)] = 0.25
+    """``dapt-replay`` variant: the share of each batch's blocks drawn from the general corpus's train split
+    (replay / mixture); other variants never mix."""
+    whole_word_mask: bool = False
+    """Mask whole words (all pieces of a chosen word) instead of single pieces; WordPiece and BPE/SentencePiece
+    vocabularies (see ``dapt.pretrain.whole_word``)."""
     max_grad_norm: Annotated[float, Field(gt=0)] = 1.0
     heldout_fraction: Annotated[float, Field(ge=0, lt=0.5)] = 0.01
     """Fraction of packed blocks kept out of training to measure domain perplexity."""
@@ -371,6 +379,14 @@ class Recipe(_Strict):
                     raise ValueError(f"{key}.sources[{i}].path: {src.path!r} is not a task of this recipe")
         if "general" in self.variants and self.general_corpus is None:
             raise ValueError("variants: 'general' (the budget-matched control) needs a general_corpus")
+        if "dapt-replay" in self.variants:
+            if self.general_corpus is None:
+                raise ValueError("variants: 'dapt-replay' mixes general text in: it needs a general_corpus")
+            if not 0 < round(self.pretrain.replay_ratio * self.pretrain.batch_size) < self.pretrain.batch_size:
+                raise ValueError(
+                    "pretrain.replay_ratio: 'dapt-replay' needs at least one general and one domain block per batch "
+                    f"(ratio {self.pretrain.replay_ratio} x batch_size {self.pretrain.batch_size})"
+                )
         if "baseline" not in self.variants:
             raise ValueError("variants: must include 'baseline' (every variant is compared against it)")
         if self.learning_curve is not None:

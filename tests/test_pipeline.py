@@ -109,7 +109,7 @@ ALL_VARIANTS = """
 name: variants
 base_model: {model}
 seeds: [0]
-variants: [baseline, dapt, tapt, dapt+tapt, knn-tapt, general]
+variants: [baseline, dapt, dapt-replay, tapt, dapt+tapt, knn-tapt, general]
 corpus:
   sources: [{{name: c, path: corpus.txt}}]
 general_corpus:
@@ -147,6 +147,7 @@ def test_every_variant_pretrains_from_the_right_start_on_the_right_text(tmp_path
     jobs = [j.key for j in run.pretrain_jobs()]
     assert jobs == [
         "pretrain/dapt",
+        "pretrain/dapt-replay",
         "pretrain/general",
         "pretrain/tapt/toy",
         "pretrain/dapt+tapt/toy",
@@ -170,12 +171,17 @@ def test_every_variant_pretrains_from_the_right_start_on_the_right_text(tmp_path
     assert sum("general_ppl" in r for r in curve) >= 3
     assert "corpus manifest hash" in (out / "pretrain" / "dapt" / "model" / "README.md").read_text()
 
-    for v in ("baseline", "dapt", "tapt", "dapt+tapt", "knn-tapt", "general"):
+    # Replay: a quarter of each batch (2 of 8 blocks) from the general corpus; the plain DAPT run mixes nothing.
+    assert sums["pretrain/dapt-replay"]["replay_blocks_per_batch"] == 2
+    assert sums["pretrain/dapt"]["replay_blocks_per_batch"] == 0
+    for v in ("baseline", "dapt", "dapt-replay", "tapt", "dapt+tapt", "knn-tapt", "general"):
         run.finetune("toy", v, 0, progress=False)
     run.evaluate()
     results = run.report()
     rows = results["tasks"]["toy"]
-    assert {"dapt", "tapt", "dapt+tapt", "knn-tapt", "general"} <= {v for v in rows if "vs_baseline" in rows[v]}
+    assert {"dapt", "dapt-replay", "tapt", "dapt+tapt", "knn-tapt", "general"} <= {
+        v for v in rows if "vs_baseline" in rows[v]
+    }
     assert set(results["pretrain_jobs"]) == {j.removeprefix("pretrain/") for j in jobs}
 
 

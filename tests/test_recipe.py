@@ -201,3 +201,14 @@ def test_new_settings_at_their_default_keep_stage_hashes():
 
     assert Later().hash_dump() == FinetuneConfig().hash_dump()
     assert Later(added_later=4).hash_dump() != FinetuneConfig().hash_dump()
+
+
+def test_replay_variant_needs_general_text_and_a_share():
+    with pytest.raises(RecipeError, match="general_corpus"):
+        load_recipe("dapt-biomed-tiny", {"general_corpus": None, "variants": ["baseline", "dapt", "dapt-replay"]})
+    with pytest.raises(RecipeError, match="replay_ratio"):
+        load_recipe(
+            "dapt-biomed-tiny", {"pretrain.replay_ratio": 0.001, "variants": ["baseline", "dapt", "dapt-replay"]}
+        )
+    r = load_recipe("dapt-biomed-tiny", {"variants": ["baseline", "dapt", "dapt-replay"]})
+    assert r.pretrain.replay_ratio == 0.25

@@ -26,6 +26,7 @@ from dapt.pretrain.document_mask import document_attention_mask
 from dapt.pretrain.flops import flops_per_token, mfu, non_embedding_params
 from dapt.pretrain.masked_head import mlm_loss, supports_masked_head
 from dapt.pretrain.masking import mask_tokens
+from dapt.pretrain.whole_word import WordBoundaries
 from dapt.recipe import PretrainConfig
 
 log = logging.getLogger(__name__)
@@ -52,14 +53,40 @@ def batch_at(
     return ids, attn, epoch
 
 
+def mixed_batch_at(
+    step: int,
+    domain: tuple[torch.Tensor, torch.Tensor],
+    replay: tuple[torch.Tensor, torch.Tensor],
+    batch_size: int,
+    n_replay: int,
+    seed: int,
+) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """``batch_size - n_replay`` domain blocks then ``n_replay`` replay blocks, each from its own step-indexed
+    stream (so resume stays exact and the domain order does not depend on the replay share); the epoch is the
+    domain corpus's."""
+    ids, attn, epoch = batch_at(step, *domain, batch_size - n_replay, seed)
+    if n_replay:
+        r_ids, r_attn, _ = batch_at(step, *replay, n_replay, seed + 1)
+        ids, attn = torch.cat([ids, r_ids]), torch.cat([attn, r_attn])
+    return ids, attn, epoch
+
+
 def _maskable(ids: torch.Tensor, attn: torch.Tensor, special_ids: list[int]) -> torch.Tensor:
     return attn.bool() & ~torch.isin(ids, torch.tensor(special_ids, dtype=ids.dtype))
 
 
-def mask_batch(ids: torch.Tensor, attn: torch.Tensor, tokenizer, mask_prob: float, gen: torch.Generator):
-    """Mask a batch of packed blocks: special tokens and padding are never chosen."""
+def mask_batch(
+    ids: torch.Tensor,
+    attn: torch.Tensor,
+    tokenizer,
+    mask_prob: float,
+    gen: torch.Generator,
+    words: WordBoundaries | None = None,
+):
+    """Mask a batch of packed blocks: special tokens and padding are never chosen; with ``words``, whole words."""
     maskable = _maskable(ids, attn, tokenizer.all_special_ids)
-    return mask_tokens(ids, maskable, tokenizer.mask_token_id, len(tokenizer), mask_prob, gen)
+    starts = words.word_starts(ids, maskable) if words is not None else None
+    return mask_tokens(ids, maskable, tokenizer.mask_token_id, len(tokenizer), mask_prob, gen, starts)
 
 
 def _split(dataset_dir: Path | None, split: str, block_size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -115,6 +142,7 @@ def run_pretrain(
     general_dir: Path | None = None,
     heldout_dir: Path | None = None,
     description: str = "",
+    replay_dir: Path | None = None,
 ) -> PretrainResult:
     """Continue MLM pretraining of ``base_model_dir`` on the packed dataset; save a Hugging Face folder.
 
@@ -123,7 +151,8 @@ def run_pretrain(
         summary (tokens seen, steps, seconds, tokens/s, MFU, perplexities before/after). Perplexity is measured on
         the held-out split of ``heldout_dir`` (default: the training corpus; the pipeline passes the domain corpus so
         every variant is measured on the same text) and, with ``general_dir``, on general text (forgetting), at the
-        start, every ``cfg.eval_every_steps`` and at the end.
+        start, every ``cfg.eval_every_steps`` and at the end. With ``replay_dir``, ``cfg.replay_ratio`` of every
+        batch's blocks come from that corpus's train split (replay), the rest from ``dataset_dir``.
     """
     from transformers import AutoModelForMaskedLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
@@ -147,6 +176,15 @@ def run_pretrain(
     block_size = train_ids.shape[1]
     if block_size != cfg.block_size:
         raise ValueError(f"dataset blocks are {block_size} tokens but pretrain.block_size is {cfg.block_size}")
+
+    replay_ids, replay_real = _split(replay_dir, "train", cfg.block_size) if replay_dir else _split(None, "", 0)
+    n_replay = round(cfg.replay_ratio * cfg.batch_size) if replay_dir else 0
+    if replay_dir and not 0 < n_replay < cfg.batch_size:
+        raise ValueError(f"replay: {cfg.replay_ratio} of batch {cfg.batch_size} is {n_replay} blocks; need 1..batch-1")
+    if n_replay and len(replay_ids) < n_replay:
+        raise ValueError(f"replay corpus {replay_dir} has {len(replay_ids)} train blocks; a batch needs {n_replay}")
+    if n_replay:
+        log.info("pretrain: replay %d of %d blocks per batch from %s", n_replay, cfg.batch_size, replay_dir)
 
     tokens_per_step = cfg.batch_size * block_size
     total_steps = max(1, math.ceil(cfg.max_tokens / tokens_per_step))
@@ -176,9 +214,11 @@ def run_pretrain(
     opt = torch.optim.AdamW(decay_groups(model, cfg.weight_decay), lr=cfg.learning_rate, betas=(0.9, 0.98), eps=1e-6)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, linear_warmup_decay(total_steps, warmup_steps))
 
+    # Held-out perplexity keeps token-level masks, so runs with and without whole-word masking stay comparable.
+    words = WordBoundaries.from_tokenizer(tokenizer) if cfg.whole_word_mask else None
     metrics_path = out_dir / "metrics.jsonl"
     gen = torch.Generator().manual_seed(cfg.seed)  # masking; batch order is batch_at's (seed, epoch)
-    fingerprint = run_fingerprint(cfg, base_model_dir, dataset_dir)
+    fingerprint = run_fingerprint(cfg, base_model_dir, dataset_dir, replay_dir)
     ckpt = load_checkpoint(out_dir, fingerprint)
     if ckpt is not None:
         model.load_state_dict(ckpt["model"])
@@ -206,8 +246,10 @@ def run_pretrain(
     t_window, tok_window = t_start, 0
     bar = tqdm(total=total_steps, initial=start_step, desc="pretrain", unit="step", disable=not progress)
     for step in range(start_step, total_steps):
-        ids, attn, epoch = batch_at(step, train_ids, train_real, cfg.batch_size, cfg.seed)
-        inputs, labels = mask_batch(ids, attn, tokenizer, cfg.mask_prob, gen)
+        ids, attn, epoch = mixed_batch_at(
+            step, (train_ids, train_real), (replay_ids, replay_real), cfg.batch_size, n_replay, cfg.seed
+        )
+        inputs, labels = mask_batch(ids, attn, tokenizer, cfg.mask_prob, gen, words)
         mask = model_mask(model, ids, attn, cfg, tokenizer)
         loss = mlm_loss(model, inputs.to(device), mask.to(device), labels.to(device))
         loss.backward()
@@ -314,6 +356,8 @@ def run_pretrain(
         "device": describe(device),
         "torch_threads": torch.get_num_threads(),
         "resumed_from_step": ckpt["step"] if ckpt is not None else None,
+        "replay_blocks_per_batch": n_replay,
+        "replay_corpus": str(replay_dir) if replay_dir else None,
     }
     (model_dir / "README.md").write_text(model_card(summary, cfg, dataset_dir))
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
@@ -338,6 +382,12 @@ def model_card(summary: dict, cfg: PretrainConfig, dataset_dir: Path) -> str:
             f"- base model: `{summary['base_model']}`",
             f"- corpus manifest hash: `{corpus_hash}` (`{dataset_dir}`)",
             f"- objective: {cfg.objective}, mask rate {cfg.mask_prob}, block size {cfg.block_size}",
+            (
+                f"- replay: {summary['replay_blocks_per_batch']} of {cfg.batch_size} blocks per batch from "
+                f"`{summary['replay_corpus']}`"
+                if summary.get("replay_blocks_per_batch")
+                else "- replay: none"
+            ),
             f"- tokens seen: {summary['tokens_seen']:,} (budget {summary['token_budget']:,}) in {summary['steps']} "
             f"steps, {summary['seconds'] / 60:.1f} min on {summary['device']}",
             f"- held-out domain perplexity: {summary['heldout_ppl_before']:.2f} before, "
@@ -355,11 +405,14 @@ def model_card(summary: dict, cfg: PretrainConfig, dataset_dir: Path) -> str:
     )
 
 
-def run_fingerprint(cfg: PretrainConfig, base_model_dir: Path, dataset_dir: Path) -> str:
-    """What a checkpoint must match to be resumed: the config, the starting model and the corpus."""
+def run_fingerprint(
+    cfg: PretrainConfig, base_model_dir: Path, dataset_dir: Path, replay_dir: Path | None = None
+) -> str:
+    """What a checkpoint must match to be resumed: the config, the starting model and the corpus (and replay)."""
     manifest = Path(dataset_dir).parent / "manifest.json"
     corpus = json.loads(manifest.read_text())["manifest_hash"] if manifest.is_file() else str(dataset_dir)
-    blob = json.dumps([cfg.model_dump(mode="json"), str(base_model_dir), corpus], sort_keys=True)
+    parts = [cfg.model_dump(mode="json"), str(base_model_dir), corpus] + ([str(replay_dir)] if replay_dir else [])
+    blob = json.dumps(parts, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

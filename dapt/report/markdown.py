@@ -18,6 +18,7 @@ def variant_cost(results: dict, task: str, variant: str) -> dict | None:
     jobs = results.get("pretrain_jobs") or {}
     chain = {
         "dapt": ["dapt"],
+        "dapt-replay": ["dapt-replay"],
         "general": ["general"],
         "tapt": [f"tapt/{task}"],
         "dapt+tapt": ["dapt", f"dapt+tapt/{task}"],

@@ -35,3 +35,35 @@ def test_pretrain_learns_and_saves_a_plain_hf_folder(tmp_path, tiny_mlm_dir, dat
     model = AutoModelForMaskedLM.from_pretrained(res.model_dir)
     assert isinstance(model.bert.embeddings.word_embeddings.weight, torch.nn.Parameter)
     AutoTokenizer.from_pretrained(res.model_dir)
+
+
+def test_mixed_batches_take_the_replay_share_from_their_own_stream():
+    from dapt.pretrain.train import batch_at, mixed_batch_at
+
+    domain = (torch.arange(100 * 8).view(100, 8), torch.full((100,), 8))
+    general = (torch.arange(10_000, 10_000 + 40 * 8).view(40, 8), torch.full((40,), 8))
+    seen_general = set()
+    for step in range(30):
+        ids, attn, _ = mixed_batch_at(step, domain, general, 16, 4, seed=3)
+        assert ids.shape == (16, 8) and attn.all()
+        assert (ids[:12] < 10_000).all() and (ids[12:] >= 10_000).all()
+        # The domain part is exactly the plain stream with the smaller batch: a pure function of the step.
+        assert torch.equal(ids[:12], batch_at(step, *domain, 12, 3)[0])
+        seen_general |= {int(r[0]) for r in ids[12:]}
+    assert len(seen_general) == 40  # 30 steps x 4 blocks cycle through all 40 general blocks
+
+
+def test_replay_pretraining_records_the_mixture(tmp_path, tiny_mlm_dir, data_root):
+    tok = AutoTokenizer.from_pretrained(tiny_mlm_dir)
+    src = CorpusSource(name="c", path="biomed_unlabelled/pubmedqa/abstracts.txt", max_documents=60)
+    gen = CorpusSource(name="g", path="general/wikitext-2/valid.txt", max_documents=200, format="text")
+    ing = run_ingest(CorpusConfig(sources=[src]), data_root, tmp_path / "corpus", tok, 64, 0.1, progress=False)
+    gen_ing = run_ingest(CorpusConfig(sources=[gen]), data_root, tmp_path / "gen", tok, 64, 0.1, progress=False)
+    pcfg = PretrainConfig(
+        max_tokens=64 * 8 * 6, block_size=64, batch_size=8, replay_ratio=0.25, whole_word_mask=True, log_every_steps=2
+    )
+    s = run_pretrain(
+        pcfg, tiny_mlm_dir, ing.dataset_dir, tmp_path / "pre", progress=False, replay_dir=gen_ing.dataset_dir
+    ).summary
+    assert s["replay_blocks_per_batch"] == 2 and s["steps"] == 6
+    assert "replay: 2 of 8 blocks" in (tmp_path / "pre" / "model" / "README.md").read_text()
