@@ -186,9 +186,20 @@ class CorpusConfig(_Strict):
 class PretrainConfig(_Strict):
     """Continued masked-LM pretraining of the base model."""
 
-    HASH_OMIT_AT_DEFAULT = ("checkpoint_every_steps", "whole_word_mask", "replay_ratio")
+    HASH_OMIT_AT_DEFAULT = (
+        "checkpoint_every_steps",
+        "whole_word_mask",
+        "replay_ratio",
+        "zero_stage",
+        "offload_optimizer",
+        "offload_params",
+        "gradient_accumulation_steps",
+        "num_processes",
+        "mixed_precision",
+    )
 
-    objective: Literal["mlm"] = "mlm"
+    objective: Literal["mlm", "clm"] = "mlm"
+    """``mlm``: masked LM (BERT/RoBERTa/MPNet encoders); ``clm``: next-token prediction (GPT-2/Llama decoders)."""
     max_tokens: PositiveInt
     """Token budget: training stops once this many tokens (block_size x sequences) have been seen."""
     block_size: PositiveInt = 128
@@ -215,8 +226,29 @@ class PretrainConfig(_Strict):
     eval_every_steps: PositiveInt | None = None
     """Held-out domain and general perplexity every this many steps (the pretraining curves); None: start and end
     only."""
+    num_processes: PositiveInt = 1
+    """Training processes on this machine (GPUs, or CPU processes sharing the cores); the global batch is
+    ``batch_size x gradient_accumulation_steps x num_processes`` blocks."""
+    zero_stage: Literal[0, 1, 2, 3] | None = None
+    """DeepSpeed ZeRO stage through accelerate; ``None``: plain PyTorch (DDP with several processes)."""
+    offload_optimizer: bool = False
+    """ZeRO 1-3: keep optimizer states in CPU memory."""
+    offload_params: bool = False
+    """ZeRO 3: keep parameters in CPU memory."""
+    gradient_accumulation_steps: PositiveInt = 1
+    mixed_precision: Literal["auto", "no", "bf16"] = "auto"
+    """``auto``: bf16 on a GPU that has it, fp32 on CPU."""
     peak_flops: Annotated[float, Field(gt=0)] = 1.0e12
     """Hardware peak in FLOP/s used for MFU (1e12 ~ a 2-core AVX2 CPU in fp32; ~989e12 for H100 bf16 dense)."""
+
+
+def _check_engine(p: PretrainConfig) -> None:
+    if p.offload_optimizer and not p.zero_stage:
+        raise ValueError("pretrain.offload_optimizer: needs zero_stage 1, 2 or 3")
+    if p.offload_params and p.zero_stage != 3:
+        raise ValueError("pretrain.offload_params: needs zero_stage 3")
+    if p.objective == "clm" and (p.whole_word_mask or p.document_mask):
+        raise ValueError("pretrain: whole_word_mask and document_mask are masked-LM settings (objective mlm)")
 
 
 class TaskConfig(_Strict):
@@ -379,6 +411,7 @@ class Recipe(_Strict):
                     raise ValueError(f"{key}.sources[{i}].path: {src.path!r} is not a task of this recipe")
         if "general" in self.variants and self.general_corpus is None:
             raise ValueError("variants: 'general' (the budget-matched control) needs a general_corpus")
+        _check_engine(self.pretrain)
         if "dapt-replay" in self.variants:
             if self.general_corpus is None:
                 raise ValueError("variants: 'dapt-replay' mixes general text in: it needs a general_corpus")

@@ -44,7 +44,8 @@ def test_mixed_batches_take_the_replay_share_from_their_own_stream():
     general = (torch.arange(10_000, 10_000 + 40 * 8).view(40, 8), torch.full((40,), 8))
     seen_general = set()
     for step in range(30):
-        ids, attn, _ = mixed_batch_at(step, domain, general, 16, 4, seed=3)
+        ids, attn, _, idx = mixed_batch_at(step, domain, general, 16, 4, seed=3)
+        assert (idx[:12] >= 0).all() and (idx[12:] < 0).all()
         assert ids.shape == (16, 8) and attn.all()
         assert (ids[:12] < 10_000).all() and (ids[12:] >= 10_000).all()
         # The domain part is exactly the plain stream with the smaller batch: a pure function of the step.
