@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 
 from dapt.recipe import RecipeError, parse_overrides, resolve_data_dir
 
@@ -44,7 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the full chain as the Prefect flow `dapt-pipeline`")
     _common(p)
     sub.add_parser("recipes", help="list the shipped recipes")
-    sub.add_parser("models", help="list the named base models and where they are")
+    p = sub.add_parser("models", help="list the named base models and where they are; import a GGUF checkpoint")
+    msub = p.add_subparsers(dest="models_command", metavar="SUBCOMMAND")
+    q = msub.add_parser("import-gguf", help="turn a GGUF file (llama.cpp, quantized or not) into a Hugging Face folder")
+    q.add_argument("gguf_file", help="path to the .gguf file")
+    q.add_argument("out_dir", help="folder to write (config.json, model.safetensors, tokenizer)")
 
     p = sub.add_parser("ingest", help="read, clean, dedup, tokenize and pack the domain corpus")
     _common(p)
@@ -119,6 +124,12 @@ def _dispatch(args) -> int:
             print(f"{name:<20} {load_recipe(name).description}")
         print(f"(in {RECIPES_DIR})")
         return 0
+    if args.command == "models" and args.models_command == "import-gguf":
+        from dapt.models import import_gguf
+
+        out = import_gguf(Path(args.gguf_file), Path(args.out_dir))
+        print(f"imported {args.gguf_file} -> {out} (load with AutoModelForCausalLM.from_pretrained)")
+        return
     if args.command == "models":
         from dapt.models import NAMED_MODELS, resolve_model
 
@@ -129,8 +140,6 @@ def _dispatch(args) -> int:
                 print(f"{name:<18} NOT AVAILABLE: {e}")
         return 0
     if args.command == "compare":
-        from pathlib import Path
-
         from dapt.report.compare import compare_markdown
 
         md = compare_markdown([Path(d) for d in args.run_dirs])

@@ -23,6 +23,8 @@ class SequenceClassifier(nn.Module):
         hidden = encoder.config.hidden_size
         self.dropout = nn.Dropout(dropout)
         self.entity_start_ids = list(entity_start_ids or [])
+        # A decoder's first token has seen nothing: pool its last real token, which has seen the whole text.
+        self.pool_last = is_causal(encoder.config)
         self.head = nn.Linear(hidden * max(1, len(self.entity_start_ids)), num_labels)
         nn.init.normal_(self.head.weight, std=getattr(encoder.config, "initializer_range", 0.02))
         nn.init.zeros_(self.head.bias)
@@ -32,12 +34,21 @@ class SequenceClassifier(nn.Module):
     ) -> torch.Tensor:
         kwargs = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **kwargs).last_hidden_state
-        if not self.entity_start_ids:
-            return self.head(self.dropout(hidden[:, 0]))
         rows = torch.arange(hidden.shape[0], device=hidden.device)
+        if not self.entity_start_ids:
+            if self.pool_last:
+                return self.head(self.dropout(hidden[rows, attention_mask.sum(dim=1) - 1]))
+            return self.head(self.dropout(hidden[:, 0]))
         # argmax of the 0/1 match is the first occurrence; 0 (the first token) where the marker is absent.
         pooled = [hidden[rows, (input_ids == tid).int().argmax(dim=1)] for tid in self.entity_start_ids]
         return self.head(self.dropout(torch.cat(pooled, dim=-1)))
+
+
+def is_causal(config) -> bool:
+    """A decoder-only LM (GPT-2, Llama, SmolLM...): attention is causal, so the first token sees nothing."""
+    return any(a.endswith("ForCausalLM") for a in (getattr(config, "architectures", None) or [])) or (
+        config.model_type in {"gpt2", "llama", "mistral", "qwen2", "gpt_neox"}
+    )
 
 
 def load_encoder(model_dir, dropout: float | None, trust_remote_code: bool = False) -> nn.Module:
