@@ -1,0 +1,179 @@
+"""Continued-pretraining speed: dapt vs the Hugging Face ``run_mlm.py`` approach, same model, corpus and machine.
+
+Baseline: ``Trainer`` + ``DataCollatorForLanguageModeling`` (mask rate 0.15), as ``run_mlm.py`` runs it, both with
+``--line_by_line`` (one sentence per example, padded per batch) and with ``group_texts`` (sentences concatenated and
+cut into blocks). dapt: packed blocks from ``dapt ingest`` and ``run_pretrain`` (masked-position head, fp32, one
+process). Corpus: BC5CDR sentences (``biomed_unlabelled/MTL-Bioinformatics-2016/BC5CDR-IOB/train.tokens.txt``),
+block 128. The figure is **effective tokens/s**: non-padding tokens trained on per second, over ``--steps``
+optimizer steps after ``--warmup`` steps, all in one process, one after another.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python tests/benchmarks/bench_pretrain.py --data-dir ../shared/data --out runs/bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import tempfile
+import time
+from itertools import chain
+from pathlib import Path
+
+import torch
+
+MODELS = {"splade-tiny": 32, "all-minilm-l6-v2": 16}  # name -> batch size (as in the issue's baseline figures)
+CORPUS = "biomed_unlabelled/MTL-Bioinformatics-2016/BC5CDR-IOB/train.tokens.txt"
+
+
+def _lines(data_dir: Path) -> list[str]:
+    return [x.strip() for x in (data_dir / CORPUS).read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+def hf_trainer(model_dir: Path, lines: list[str], batch: int, block: int, grouped: bool, steps: int, warmup: int):
+    """tokens/s of the run_mlm.py recipe: Trainer + DataCollatorForLanguageModeling."""
+    from datasets import Dataset
+    from transformers import (
+        AutoModelForMaskedLM,
+        AutoTokenizer,
+        DataCollatorForLanguageModeling,
+        Trainer,
+        TrainerCallback,
+        TrainingArguments,
+    )
+
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    ds = Dataset.from_dict({"text": lines})
+    if grouped:
+        ds = ds.map(lambda b: tok(b["text"], return_special_tokens_mask=True), batched=True, remove_columns=["text"])
+
+        def group_texts(examples):  # run_mlm.py's group_texts
+            concat = {k: list(chain(*examples[k])) for k in examples}
+            total = (len(concat["input_ids"]) // block) * block
+            return {k: [t[i : i + block] for i in range(0, total, block)] for k, t in concat.items()}
+
+        ds = ds.map(group_texts, batched=True)
+    else:
+        ds = ds.map(
+            lambda b: tok(b["text"], truncation=True, max_length=block, return_special_tokens_mask=True),
+            batched=True,
+            remove_columns=["text"],
+        )
+    collator = DataCollatorForLanguageModeling(tok, mlm_probability=0.15)
+    counts: list[int] = []
+
+    def counting(features):
+        out = collator(features)
+        counts.append(int(out["attention_mask"].sum()) if "attention_mask" in out else int(out["input_ids"].numel()))
+        return out
+
+    marks: dict[int, float] = {}
+
+    class Clock(TrainerCallback):
+        def on_step_end(self, args, state, control, **kw):
+            if state.global_step in (warmup, warmup + steps):
+                marks[state.global_step] = time.perf_counter()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        args = TrainingArguments(
+            output_dir=tmp,
+            per_device_train_batch_size=batch,
+            max_steps=warmup + steps,
+            learning_rate=5e-4,
+            use_cpu=True,
+            report_to=[],
+            save_strategy="no",
+            logging_strategy="no",
+            dataloader_num_workers=0,
+            seed=0,
+            disable_tqdm=True,
+        )
+        model = AutoModelForMaskedLM.from_pretrained(model_dir)
+        Trainer(model=model, args=args, train_dataset=ds, data_collator=counting, callbacks=[Clock()]).train()
+    tokens = sum(counts[warmup : warmup + steps])
+    return tokens / (marks[warmup + steps] - marks[warmup])
+
+
+def dapt_pretrain(model_dir: Path, data_dir: Path, batch: int, block: int, steps: int, warmup: int) -> float:
+    from transformers import AutoTokenizer
+
+    from dapt.ingest import run_ingest
+    from dapt.pretrain import run_pretrain
+    from dapt.recipe import CorpusConfig, CorpusSource, PretrainConfig
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tok = AutoTokenizer.from_pretrained(model_dir)
+        corpus = CorpusConfig(sources=[CorpusSource(name="bc5cdr", path=CORPUS, format="text")], min_chars=1)
+        ing = run_ingest(corpus, data_dir, Path(tmp) / "c", tok, block, 0.0, progress=False)
+        cfg = PretrainConfig(
+            max_tokens=(warmup + steps) * batch * block,
+            block_size=block,
+            batch_size=batch,
+            learning_rate=5e-4,
+            log_every_steps=1,
+            heldout_fraction=0.0,
+            checkpoint_every_steps=None,
+        )
+        run_pretrain(cfg, model_dir, ing.dataset_dir, Path(tmp) / "p", progress=False)
+        recs = [json.loads(x) for x in (Path(tmp) / "p" / "metrics.jsonl").read_text().splitlines()]
+    steps_recs = [r for r in recs if "tokens_per_s" in r]
+    # Each record covers the tokens since the previous one; keep those after the warmup.
+    tokens = seconds = 0.0
+    prev = None
+    for r in steps_recs:
+        if prev is not None and r["step"] > warmup:
+            dt = r["tokens"] - prev["tokens"]
+            tokens += dt
+            seconds += dt / r["tokens_per_s"]
+        prev = r
+    return tokens / seconds
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data-dir", required=True, type=Path)
+    ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument("--steps", type=int, default=30)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--models", default=",".join(MODELS))
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    from dapt.models import resolve_model
+
+    lines = _lines(a.data_dir)
+    rows = []
+    for name in a.models.split(","):
+        model_dir, batch = resolve_model(name), MODELS[name]
+        r = {"model": name, "batch": batch, "block": 128}
+        r["hf_line_by_line"] = hf_trainer(model_dir, lines, batch, 128, False, a.steps, a.warmup)
+        r["hf_group_texts"] = hf_trainer(model_dir, lines, batch, 128, True, a.steps, a.warmup)
+        r["dapt"] = dapt_pretrain(model_dir, a.data_dir, batch, 128, a.steps, a.warmup)
+        r["speedup_vs_line_by_line"] = r["dapt"] / r["hf_line_by_line"]
+        r["speedup_vs_group_texts"] = r["dapt"] / r["hf_group_texts"]
+        rows.append(r)
+        print(json.dumps(r), flush=True)
+    print(
+        "\n| model | batch | HF line_by_line tok/s | HF group_texts tok/s | dapt tok/s "
+        "| vs line_by_line | vs group_texts |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(
+            f"| {r['model']} | {r['batch']} | {r['hf_line_by_line']:,.0f} | {r['hf_group_texts']:,.0f} | "
+            f"{r['dapt']:,.0f} | {r['speedup_vs_line_by_line']:.2f}x | {r['speedup_vs_group_texts']:.2f}x |"
+        )
+    a.out.mkdir(parents=True, exist_ok=True)
+    out = {
+        "rows": rows,
+        "steps": a.steps,
+        "warmup": a.warmup,
+        "threads": a.threads,
+        "machine": platform.processor() or platform.machine(),
+        "torch": torch.__version__,
+    }
+    (a.out / "bench_pretrain.json").write_text(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
