@@ -2,7 +2,7 @@
 (``torchrun``, ``accelerate launch``, ``deepspeed``) that sets RANK / WORLD_SIZE / MASTER_ADDR.
 
 ``dapt.pretrain.run_pretrain`` writes ``launch.json`` and starts the workers itself for ``num_processes`` > 1 on one
-machine. For several machines, start this module on each node with the same ``launch.json`` (docs/multi-node.md).
+machine. For several machines, start this module on each node with the same ``launch.json`` (README.md, "Several machines").
 """
 
 from __future__ import annotations
