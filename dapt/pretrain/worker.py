@@ -1,8 +1,9 @@
 """One training process of a multi-process run: ``python -m dapt.pretrain.worker <launch.json>`` under a launcher
 (``torchrun``, ``accelerate launch``, ``deepspeed``) that sets RANK / WORLD_SIZE / MASTER_ADDR.
 
-``dapt.pretrain.run_pretrain`` writes ``launch.json`` and starts the workers itself for ``num_processes`` > 1 on one
-machine. For several machines, start this module on each node with the same ``launch.json`` (README.md, "Several machines").
+``dapt.pretrain.run_pretrain`` writes ``launch.json`` and starts the workers itself for ``num_processes`` > 1 on
+one machine. For several machines, start this module on each node with the same ``launch.json`` (README.md,
+"Several machines").
 """
 
 from __future__ import annotations
