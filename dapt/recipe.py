@@ -196,6 +196,9 @@ class PretrainConfig(_Strict):
         "gradient_accumulation_steps",
         "num_processes",
         "mixed_precision",
+        "lora_r",
+        "lora_alpha",
+        "lora_targets",
     )
 
     objective: Literal["mlm", "clm"] = "mlm"
@@ -238,6 +241,12 @@ class PretrainConfig(_Strict):
     gradient_accumulation_steps: PositiveInt = 1
     mixed_precision: Literal["auto", "no", "bf16"] = "auto"
     """``auto``: bf16 on a GPU that has it, fp32 on CPU."""
+    lora_r: PositiveInt | None = None
+    """LoRA domain adapters (peft): train rank-``lora_r`` adapters on ``lora_targets`` only, merged into the weights
+    on export (a plain model comes out); ``None``: every weight trains."""
+    lora_alpha: PositiveInt = 16
+    lora_targets: list[str] = ["query", "value"]
+    """Module names the adapters go on (BERT: query/value; Llama/SmolLM2: q_proj/v_proj)."""
     peak_flops: Annotated[float, Field(gt=0)] = 1.0e12
     """Hardware peak in FLOP/s used for MFU (1e12 ~ a 2-core AVX2 CPU in fp32; ~989e12 for H100 bf16 dense)."""
 
@@ -247,6 +256,8 @@ def _check_engine(p: PretrainConfig) -> None:
         raise ValueError("pretrain.offload_optimizer: needs zero_stage 1, 2 or 3")
     if p.offload_params and p.zero_stage != 3:
         raise ValueError("pretrain.offload_params: needs zero_stage 3")
+    if p.lora_r is not None and p.zero_stage == 3:
+        raise ValueError("pretrain.lora_r: LoRA adapters with ZeRO-3 are not supported (use zero_stage 0-2)")
     if p.objective == "clm" and (p.whole_word_mask or p.document_mask):
         raise ValueError("pretrain: whole_word_mask and document_mask are masked-LM settings (objective mlm)")
 

@@ -252,6 +252,16 @@ def _train(
     auto = AutoModelForCausalLM if cfg.objective == "clm" else AutoModelForMaskedLM
     model = auto.from_pretrained(base_model_dir, trust_remote_code=trust_remote_code, use_safetensors=True)
     model.train()
+    peft_model = None
+    if cfg.lora_r is not None:
+        from peft import LoraConfig, get_peft_model
+
+        peft_model = get_peft_model(
+            model,
+            LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, target_modules=list(cfg.lora_targets), bias="none"),
+        )
+        # The adapters are injected in place: the original model object (now with LoRA layers) is what trains.
+        model = peft_model.base_model.model
 
     # The packed corpus is small next to the model's activations (48k x 128 int64 = 50 MB for 6M tokens).
     train_ids, train_real = _split(dataset_dir, "train", cfg.block_size)
@@ -305,6 +315,7 @@ def _train(
             f"; replay {n_replay} of {global_batch} blocks per batch" if n_replay else "",
         )
 
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     loss_fn = LMLoss(model, cfg.objective)
     opt = torch.optim.AdamW(decay_groups(model, cfg.weight_decay), lr=cfg.learning_rate, betas=(0.9, 0.98), eps=1e-6)
     # The scheduler stays outside accelerate (whose wrapper steps it once per process); it sets the lr of the
@@ -478,6 +489,8 @@ def _train(
         "resumed_from_step": ckpt["step"] if ckpt is not None else None,
         "replay_blocks_per_batch": n_replay,
         "replay_corpus": str(replay_dir) if replay_dir else None,
+        "trainable_params": trainable,
+        "lora_r": cfg.lora_r,
     }
     if main:
         metrics.write(
@@ -489,6 +502,9 @@ def _train(
         if board is not None:
             board.close()
         plain = acc.unwrap_model(loss_fn).model
+        if peft_model is not None:  # adapters folded into the weights: a plain model, no peft needed to load it
+            plain = peft_model.merge_and_unload()
+            state = {f"model.{k}": v for k, v in plain.state_dict().items()}
         # A gathered ZeRO state dict carries tied weights (MLM decoder = input embeddings) as separate copies;
         # save them once, as a plain save_pretrained would.
         tied = set(getattr(plain, "all_tied_weights_keys", None) or {})

@@ -68,3 +68,23 @@ def test_replay_pretraining_records_the_mixture(tmp_path, tiny_mlm_dir, data_roo
     ).summary
     assert s["replay_blocks_per_batch"] == 2 and s["steps"] == 6
     assert "replay: 2 of 8 blocks" in (tmp_path / "pre" / "model" / "README.md").read_text()
+
+
+def test_lora_domain_adapters_train_only_adapters_and_export_merged(tmp_path, tiny_mlm_dir, data_root):
+    from safetensors.torch import load_file
+
+    tok = AutoTokenizer.from_pretrained(tiny_mlm_dir)
+    src = CorpusSource(name="c", path="biomed_unlabelled/pubmedqa/abstracts.txt", max_documents=60)
+    ing = run_ingest(CorpusConfig(sources=[src]), data_root, tmp_path / "corpus", tok, 64, 0.1, progress=False)
+    pcfg = PretrainConfig(max_tokens=64 * 8 * 10, block_size=64, batch_size=8, learning_rate=1e-2, lora_r=4)
+    s = run_pretrain(pcfg, tiny_mlm_dir, ing.dataset_dir, tmp_path / "pre", progress=False).summary
+    # Rank 4 on query and value of 2 layers: 2 x 2 x (32 x 4 + 4 x 32) adapter weights, nothing else.
+    assert s["trainable_params"] == 2 * 2 * (32 * 4 + 4 * 32) and s["lora_r"] == 4
+    out = load_file(tmp_path / "pre" / "model" / "model.safetensors")
+    base = load_file(tiny_mlm_dir / "model.safetensors")
+    assert not any("lora" in k for k in out)  # merged: a plain checkpoint
+    q = "bert.encoder.layer.0.attention.self.query.weight"
+    assert not torch.equal(out[q], base[q])  # the adapter's update is in the merged weight
+    key = "bert.encoder.layer.0.attention.self.key.weight"
+    assert torch.equal(out[key], base[key])  # untouched where there was no adapter
+    AutoModelForMaskedLM.from_pretrained(tmp_path / "pre" / "model")
