@@ -88,3 +88,18 @@ def test_lora_domain_adapters_train_only_adapters_and_export_merged(tmp_path, ti
     key = "bert.encoder.layer.0.attention.self.key.weight"
     assert torch.equal(out[key], base[key])  # untouched where there was no adapter
     AutoModelForMaskedLM.from_pretrained(tmp_path / "pre" / "model")
+
+
+def test_training_curves_reach_tensorboard(tmp_path, tiny_mlm_dir, data_root):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    tok = AutoTokenizer.from_pretrained(tiny_mlm_dir)
+    src = CorpusSource(name="c", path="biomed_unlabelled/pubmedqa/abstracts.txt", max_documents=40)
+    ing = run_ingest(CorpusConfig(sources=[src]), data_root, tmp_path / "corpus", tok, 64, 0.1, progress=False)
+    pcfg = PretrainConfig(max_tokens=64 * 8 * 6, block_size=64, batch_size=8, log_every_steps=2, eval_every_steps=3)
+    run_pretrain(pcfg, tiny_mlm_dir, ing.dataset_dir, tmp_path / "pre", progress=False)
+    ev = EventAccumulator(str(tmp_path / "pre" / "tensorboard"))
+    ev.Reload()
+    tags = set(ev.Tags()["scalars"])
+    assert {"pretrain/loss", "pretrain/tokens_per_s", "pretrain/mfu", "pretrain/heldout_ppl"} <= tags
+    assert [e.step for e in ev.Scalars("pretrain/loss")] == [1, 2, 4, 6]
