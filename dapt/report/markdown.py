@@ -149,6 +149,22 @@ def learning_curve_lines(results: dict, figures: dict) -> list[str]:
     return out
 
 
+def replay_lines(results: dict) -> list[str]:
+    """What replay bought: general (forgetting) and domain perplexity after DAPT with and without replay."""
+    jobs = results.get("pretrain_jobs") or {}
+    plain, replay = ((jobs.get(k) or {}).get("summary") for k in ("dapt", "dapt-replay"))
+    if not plain or not replay or plain.get("general_ppl_after") is None:
+        return []
+    share = replay.get("replay_blocks_per_batch")
+    return [
+        "",
+        f"Replay ({share} general blocks in every batch, same token budget): held-out general perplexity "
+        f"{plain['general_ppl_before']:.1f} before DAPT -> {plain['general_ppl_after']:.1f} after plain DAPT, "
+        f"{replay['general_ppl_after']:.1f} with replay; held-out domain perplexity {plain['heldout_ppl_after']:.1f} "
+        f"(plain) vs {replay['heldout_ppl_after']:.1f} (replay).",
+    ]
+
+
 def _figure(figures: dict, key: str, alt: str) -> list[str]:
     return ["", f"![{alt}]({figures[key]})"] if key in figures else []
 
@@ -224,6 +240,7 @@ def render_report(results: dict, figures: dict | None = None) -> str:
         )
         out.append("")
         out += pretrain_lines(results)
+        out += replay_lines(results)
         out += _figure(figures, "pretrain", "continued-pretraining curves")
     out += ["", "## Cost per variant", ""]
     out += cost_lines(results)

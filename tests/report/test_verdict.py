@@ -130,3 +130,22 @@ def test_compare_puts_runs_side_by_side(results, tmp_path, capsys):
     dapt_row = next(x for x in out.splitlines() if x.startswith("| dapt |"))
     assert dapt_row.count("▲") == 2 and "Δ +0.0400" in dapt_row
     assert main(["compare", str(tmp_path / "nope")]) == 2
+
+
+def test_replay_effect_is_reported():
+    from dapt.report.markdown import replay_lines
+
+    def job(after_gen, after_dom, share=0):
+        return {
+            "summary": {
+                "general_ppl_before": 20.0,
+                "general_ppl_after": after_gen,
+                "heldout_ppl_after": after_dom,
+                "replay_blocks_per_batch": share,
+            }
+        }
+
+    results = {"pretrain_jobs": {"dapt": job(35.0, 8.0), "dapt-replay": job(24.0, 8.6, 8)}}
+    text = " ".join(replay_lines(results))
+    assert "8 general blocks" in text and "35.0 after plain DAPT, 24.0 with replay" in text
+    assert replay_lines({"pretrain_jobs": {"dapt": job(35.0, 8.0)}}) == []
