@@ -18,7 +18,13 @@ def load_run(run_dir: Path) -> dict:
     results = json.loads(path.read_text())
     recipe_file = Path(run_dir) / "recipe.yaml"
     recipe = yaml.safe_load(recipe_file.read_text()) if recipe_file.is_file() else {}
-    return {"dir": str(run_dir), "results": results, "base_model": recipe.get("base_model", "?")}
+    finetune = recipe.get("finetune") or {}
+    return {
+        "dir": str(run_dir),
+        "results": results,
+        "base_model": recipe.get("base_model", "?"),
+        "strategy": f"{finetune.get('strategy', 'full')} (lr {finetune.get('learning_rate', '?')})",
+    }
 
 
 def _cell(row: dict | None) -> str:
@@ -29,7 +35,7 @@ def _cell(row: dict | None) -> str:
     if cmp:
         lo, hi = cmp["ci95"]
         mark = " ▲" if lo > 0 else " ▼" if hi < 0 else ""
-        cell += f" (Δ {cmp['diff']:+.4f} [{lo:+.4f}, {hi:+.4f}]{mark})"
+        cell += f" (Δ {cmp['diff']:+.4f} [{lo:+.4f}, {hi:+.4f}], p {cmp['p_value']:.3f}{mark})"
     return cell
 
 
@@ -39,13 +45,14 @@ def compare_markdown(run_dirs: list[Path]) -> str:
     out = [
         "# dapt comparison",
         "",
-        "| | run dir | recipe | base model | config hash | seeds |",
-        "|---|---|---|---|---|---|",
+        "| | run dir | recipe | base model | fine-tuning | config hash | seeds |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, r in zip(names, runs, strict=True):
         res = r["results"]
         out.append(
-            f"| {name} | `{r['dir']}` | {res['recipe']} | {r['base_model']} | `{res['config_hash']}` | {res['seeds']} |"
+            f"| {name} | `{r['dir']}` | {res['recipe']} | {r['base_model']} | {r['strategy']} | `{res['config_hash']}` "
+            f"| {res['seeds']} |"
         )
     tasks = list(dict.fromkeys(t for r in runs for t in r["results"]["tasks"]))
     for task in tasks:
@@ -64,6 +71,7 @@ def compare_markdown(run_dirs: list[Path]) -> str:
             out.append(f"| {v} | " + " | ".join(_cell(rs.get(v)) for rs in rows) + " |")
     out += [
         "",
-        "Mean ± std over seeds; Δ vs that run's baseline with its paired-bootstrap 95% CI (▲/▼: CI excludes 0).",
+        "Mean ± std over seeds; Δ vs that run's baseline with its paired-bootstrap 95% CI and p-value (▲/▼: CI "
+        "excludes 0).",
     ]
     return "\n".join(out) + "\n"
