@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from dapt.finetune.tasks import load_split, read_jsonl_task, read_piboso
 from dapt.recipe import TaskConfig
 
@@ -73,3 +75,39 @@ def test_context_only_for_piboso():
 
     with pytest.raises(ValidationError, match="context_sentences"):
         TaskConfig(name="c", format="jsonl", train="a", dev="b", test="c", context_sentences=1)
+
+
+@pytest.mark.parametrize(
+    ("task", "extra"),
+    [
+        ("citation_intent", {}),  # sentence classification
+        ("sciie", {"entity_markers": [["<<", ">>"], ["[[", "]]"]], "pooling": "entity_start"}),  # relations
+    ],
+)
+def test_other_tasks_by_configuration_only(tmp_path, tiny_mlm_dir, data_root, task, extra):
+    """The other two labelled datasets run through the same code, from a task config alone."""
+    from dapt.finetune import run_finetune
+    from dapt.recipe import FinetuneConfig, TaskConfig
+
+    cfg = TaskConfig(
+        name=task,
+        format="jsonl",
+        train=f"{task}/train.txt",
+        dev=f"{task}/dev.txt",
+        test=f"{task}/test.txt",
+        metric="macro_f1",
+        max_examples=64,
+        **extra,
+    )
+    s = run_finetune(
+        cfg,
+        tiny_mlm_dir,
+        FinetuneConfig(epochs=1, batch_size=16, max_length=64),
+        0,
+        data_root,
+        tmp_path,
+        progress=False,
+    ).summary
+    assert s["examples"]["test"] == 64 and 0 <= s["dev_macro_f1"] <= 1
+    assert s["labels"]["train_labels"]
+    assert (tmp_path / "predictions_test.jsonl").read_text().count("\n") == 64
