@@ -196,7 +196,7 @@ def test_new_settings_at_their_default_keep_stage_hashes():
     from dapt.recipe import FinetuneConfig
 
     class Later(FinetuneConfig):
-        HASH_OMIT_AT_DEFAULT = ("added_later",)
+        HASH_OMIT_AT_DEFAULT = (*FinetuneConfig.HASH_OMIT_AT_DEFAULT, "added_later")
         added_later: int = 3
 
     assert Later().hash_dump() == FinetuneConfig().hash_dump()
