@@ -394,11 +394,14 @@ class Run:
         init = self.model_dir("dapt") if job.variant == "dapt+tapt" else resolve_model(self.recipe.base_model)
         if not (init / "config.json").is_file():
             raise FileNotFoundError(f"{job.key} starts from {init}: run the dapt pretraining first")
-        log.info("%s: %d tokens from %s on %s", job.key, cfg.max_tokens, init, corpus)
+        train_data = corpus / "dataset"
+        if cfg.extend_vocab_words and job.variant in ("dapt", "dapt-replay"):
+            init, train_data = self._extend_vocab(job, init, cfg, progress)
+        log.info("%s: %d tokens from %s on %s", job.key, cfg.max_tokens, init, train_data)
         res = run_pretrain(
             cfg,
             init,
-            corpus / "dataset",
+            train_data,
             out_dir,
             trust_remote_code=self.recipe.trust_remote_code,
             progress=progress,
@@ -409,6 +412,54 @@ class Run:
         )
         self._mark(job.key, time.perf_counter() - t0)
         return res.summary
+
+    def _extend_vocab(self, job: PretrainJob, init: Path, cfg: PretrainConfig, progress: bool) -> tuple[Path, Path]:
+        """Extended tokenizer + model (``<job>/extended/init``) and the domain corpus re-packed with it
+        (``<job>/extended/corpus``). Held-out perplexity stays on the base tokenization (old ids keep their
+        meaning), so it is comparable across variants."""
+        import gzip
+
+        from transformers import AutoModelForCausalLM, AutoModelForMaskedLM, AutoTokenizer
+
+        from dapt.ingest import run_ingest
+        from dapt.pretrain.vocab import extend_vocabulary, find_domain_words
+        from dapt.recipe import CorpusConfig, CorpusSource, DecontaminationConfig, DedupConfig
+
+        out = self.job_dir(job) / "extended"
+        docs = self.corpus_dir / "documents.jsonl.gz"
+        tokenizer = AutoTokenizer.from_pretrained(init, trust_remote_code=self.recipe.trust_remote_code)
+        with gzip.open(docs, "rt", encoding="utf-8") as f:
+            words = find_domain_words(
+                (json.loads(line)["text"] for line in f), tokenizer, cfg.extend_vocab_words, cfg.extend_vocab_min_count
+            )
+        auto = AutoModelForCausalLM if cfg.objective == "clm" else AutoModelForMaskedLM
+        model = auto.from_pretrained(init, trust_remote_code=self.recipe.trust_remote_code, use_safetensors=True)
+        extend_vocabulary(model, tokenizer, [w.word for w in words])
+        model.save_pretrained(out / "init", safe_serialization=True)
+        tokenizer.save_pretrained(out / "init")
+        (out / "words.json").write_text(
+            json.dumps([{"word": w.word, "count": w.count, "pieces": w.pieces} for w in words], indent=1)
+        )
+        log.info("%s: vocabulary +%d domain words (e.g. %s)", job.key, len(words), ", ".join(w.word for w in words[:8]))
+        # Already cleaned, deduplicated and decontaminated: only tokenize and pack again.
+        repack = CorpusConfig(
+            sources=[CorpusSource(name="domain", path=docs.name, format="jsonl", text_field="text", id_field="id")],
+            min_chars=0,
+            dedup=DedupConfig(exact=False, near=False),
+            decontaminate=DecontaminationConfig(mode="off"),
+        )
+        res = run_ingest(
+            repack,
+            self.corpus_dir,
+            out / "corpus",
+            tokenizer,
+            cfg.block_size,
+            self.recipe.pretrain.heldout_fraction,
+            seed=self.recipe.pretrain.seed,
+            progress=progress,
+            name="domain corpus, extended vocabulary",
+        )
+        return out / "init", res.dataset_dir
 
     def job_config(self, job: PretrainJob) -> PretrainConfig:
         """DAPT and the general control share ``pretrain``; the TAPT jobs run ``tapt.epochs`` passes over their

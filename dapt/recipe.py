@@ -199,6 +199,8 @@ class PretrainConfig(_Strict):
         "lora_r",
         "lora_alpha",
         "lora_targets",
+        "extend_vocab_words",
+        "extend_vocab_min_count",
     )
 
     objective: Literal["mlm", "clm"] = "mlm"
@@ -247,6 +249,12 @@ class PretrainConfig(_Strict):
     lora_alpha: PositiveInt = 16
     lora_targets: list[str] = ["query", "value"]
     """Module names the adapters go on (BERT: query/value; Llama/SmolLM2: q_proj/v_proj)."""
+    extend_vocab_words: Annotated[int, Field(ge=0)] = 0
+    """Vocabulary extension for the jobs on the domain corpus (``dapt``, ``dapt-replay``): add the K frequent domain
+    words the base tokenizer splits into the most pieces (``dapt.pretrain.vocab``), each new embedding the mean of
+    its old pieces; the domain corpus is re-packed with the extended tokenizer for training. 0: off."""
+    extend_vocab_min_count: PositiveInt = 20
+    """A word must occur this often in the domain corpus to be added."""
     peak_flops: Annotated[float, Field(gt=0)] = 1.0e12
     """Hardware peak in FLOP/s used for MFU (1e12 ~ a 2-core AVX2 CPU in fp32; ~989e12 for H100 bf16 dense)."""
 
@@ -258,6 +266,8 @@ def _check_engine(p: PretrainConfig) -> None:
         raise ValueError("pretrain.offload_params: needs zero_stage 3")
     if p.lora_r is not None and p.zero_stage == 3:
         raise ValueError("pretrain.lora_r: LoRA adapters with ZeRO-3 are not supported (use zero_stage 0-2)")
+    if p.lora_r is not None and p.extend_vocab_words:
+        raise ValueError("pretrain.extend_vocab_words: new embeddings must train; not with LoRA adapters (lora_r)")
     if p.objective == "clm" and (p.whole_word_mask or p.document_mask):
         raise ValueError("pretrain: whole_word_mask and document_mask are masked-LM settings (objective mlm)")
 
