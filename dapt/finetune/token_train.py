@@ -22,7 +22,7 @@ from dapt.finetune.batching import iterate, length_grouped_batches, sorted_batch
 from dapt.finetune.loop import fit
 from dapt.finetune.model import load_encoder
 from dapt.finetune.strategies import apply_strategy
-from dapt.finetune.subsets import epochs_for, subset_indices
+from dapt.finetune.subsets import take_train_subset
 from dapt.finetune.tasks import TaggedSentence, load_split
 from dapt.finetune.train import FinetuneResult, run_summary
 from dapt.recipe import FinetuneConfig, TaskConfig
@@ -104,10 +104,8 @@ def run_token_finetune(
     tag_id = {t: i for i, t in enumerate(tags)}
     unseen = sorted({t for s in ("dev", "test") for e in splits[s].examples for t in e.tags} - set(tags))
     full_train = len(splits["train"].examples)
-    if train_fraction < 1:  # sentences, unstratified; the tag set stays that of the full train split
-        keep = subset_indices(full_train, train_fraction, seed)
-        splits["train"].examples = [splits["train"].examples[i] for i in keep]
-        cfg = cfg.model_copy(update={"epochs": epochs_for(cfg.epochs, len(keep), cfg.batch_size, min_train_steps)})
+    # Sentences, unstratified; the tag set stays that of the full train split.
+    cfg = take_train_subset(task.name, splits["train"], None, train_fraction, seed, cfg, min_train_steps)
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=trust_remote_code)
     if not getattr(tokenizer, "is_fast", False):
@@ -174,7 +172,9 @@ def run_token_finetune(
 
     truncated = {s: sum(1 for first in e.first_subword for p in first if p < 0) for s, e in enc.items()}
     summary = {
-        **run_summary(task, model_dir, seed, res, describe(device), test_seconds, splits, cfg),
+        **run_summary(
+            task, model_dir, seed, res, describe(device), test_seconds, splits, cfg, train_fraction, full_train
+        ),
         "strategy": {
             "name": applied.strategy,
             "why": applied.why,
@@ -185,8 +185,6 @@ def run_token_finetune(
         "unseen_tags": unseen,
         "words_truncated": truncated,
         "labels": {"train_labels": tags, "splits": {}},
-        "train_fraction": train_fraction,
-        "train_examples_full": full_train,
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     return FinetuneResult(out_dir=out_dir, summary=summary)

@@ -22,7 +22,7 @@ from dapt.finetune.labels import LabelSpace, label_report
 from dapt.finetune.loop import fit
 from dapt.finetune.model import SequenceClassifier, load_encoder
 from dapt.finetune.strategies import apply_strategy
-from dapt.finetune.subsets import epochs_for, subset_indices
+from dapt.finetune.subsets import take_train_subset
 from dapt.finetune.tasks import load_split
 from dapt.recipe import FinetuneConfig, TaskConfig
 
@@ -42,8 +42,11 @@ class Encoded:
     """Segment ids, only for text pairs (text + context) and only where the tokenizer makes them."""
 
 
-def run_summary(task, model_dir, seed: int, res, device: str, test_seconds: float, splits: dict, cfg) -> dict:
-    """The summary fields every fine-tuning run writes, sentence or token task."""
+def run_summary(
+    task, model_dir, seed: int, res, device: str, test_seconds: float, splits: dict, cfg, fraction: float, full: int
+) -> dict:
+    """The summary fields every fine-tuning run writes, sentence or token task (``fraction`` of the ``full`` train
+    examples)."""
     return {
         "task": task.name,
         "model_dir": str(model_dir),
@@ -58,6 +61,8 @@ def run_summary(task, model_dir, seed: int, res, device: str, test_seconds: floa
         "examples": {s: len(d.examples) for s, d in splits.items()},
         "quarantined": {s: d.quarantined for s, d in splits.items()},
         "settings": cfg.model_dump(),
+        "train_fraction": fraction,
+        "train_examples_full": full,
     }
 
 
@@ -127,18 +132,8 @@ def run_finetune(
     splits = {s: load_split(task, s, data_root) for s in ("train", "dev", "test")}
     space = LabelSpace.from_train([e.label for e in splits["train"].examples])
     full_train = len(splits["train"].examples)
-    if train_fraction < 1:
-        keep = subset_indices([e.label for e in splits["train"].examples], train_fraction, seed)
-        splits["train"].examples = [splits["train"].examples[i] for i in keep]
-        cfg = cfg.model_copy(update={"epochs": epochs_for(cfg.epochs, len(keep), cfg.batch_size, min_train_steps)})
-        log.info(
-            "%s: %d of %d train examples (%.3g), %d epochs",
-            task.name,
-            len(keep),
-            full_train,
-            train_fraction,
-            cfg.epochs,
-        )
+    labels = [e.label for e in splits["train"].examples]
+    cfg = take_train_subset(task.name, splits["train"], labels, train_fraction, seed, cfg, min_train_steps)
     gold = {s: [space.encode(e.label) for e in d.examples] for s, d in splits.items()}
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=trust_remote_code)
@@ -213,7 +208,9 @@ def run_finetune(
         _write_predictions(out_dir / "predictions_test.jsonl", splits["test"].examples, gold["test"], test_preds, space)
 
     summary = {
-        **run_summary(task, model_dir, seed, res, describe(device), test_seconds, splits, cfg),
+        **run_summary(
+            task, model_dir, seed, res, describe(device), test_seconds, splits, cfg, train_fraction, full_train
+        ),
         "strategy": {
             "name": applied.strategy,
             "why": applied.why,
@@ -222,8 +219,6 @@ def run_finetune(
         },
         "labels": label_report(space, {s: [e.label for e in d.examples] for s, d in splits.items()}),
         "unseen_labels": list(space.unseen),
-        "train_fraction": train_fraction,
-        "train_examples_full": full_train,
         "pooling": task.pooling,
         "entity_markers_added": markers,
         "entity_marker_missing": missing_markers,

@@ -112,6 +112,14 @@ def model_mask(model, ids: torch.Tensor, attn: torch.Tensor, cfg: PretrainConfig
     return document_attention_mask(ids, attn, sep, next(model.parameters()).dtype)
 
 
+def load_lm(model_dir: Path, objective: str, trust_remote_code: bool = False):
+    """The model with the head its objective trains: masked-LM (``mlm``) or causal-LM (``clm``)."""
+    from transformers import AutoModelForCausalLM, AutoModelForMaskedLM
+
+    auto = AutoModelForCausalLM if objective == "clm" else AutoModelForMaskedLM
+    return auto.from_pretrained(model_dir, trust_remote_code=trust_remote_code, use_safetensors=True)
+
+
 class LMLoss(torch.nn.Module):
     """The model and its objective as one module, so DDP and DeepSpeed wrap the whole forward (the masked-position
     head calls the encoder and the head separately; outside a wrapped forward, DDP would not sync them)."""
@@ -236,7 +244,7 @@ def _train(
     description: str,
     replay_dir: Path | None,
 ) -> PretrainResult:
-    from transformers import AutoModelForCausalLM, AutoModelForMaskedLM, AutoTokenizer
+    from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     from dapt.pretrain.engine import make_accelerator
@@ -249,8 +257,7 @@ def _train(
     torch.manual_seed(cfg.seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     tokenizer = AutoTokenizer.from_pretrained(base_model_dir, trust_remote_code=trust_remote_code)
-    auto = AutoModelForCausalLM if cfg.objective == "clm" else AutoModelForMaskedLM
-    model = auto.from_pretrained(base_model_dir, trust_remote_code=trust_remote_code, use_safetensors=True)
+    model = load_lm(base_model_dir, cfg.objective, trust_remote_code)
     model.train()
     peft_model = None
     if cfg.lora_r is not None:
