@@ -12,9 +12,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from dapt.evaluation.scores import score
-from dapt.finetune.labels import LabelSpace
-from dapt.finetune.tasks import load_split
+from dapt.metrics import score
+from dapt.tasks.labels import LabelSpace
+from dapt.tasks.formats import load_split
 from dapt.recipe import TaskConfig
 
 C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
@@ -45,7 +45,7 @@ def compute_token_floors(task: TaskConfig, data_root: Path, out_dir: Path | None
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    from dapt.evaluation.spans import span_f1
+    from dapt.metrics import span_f1
 
     t0 = time.perf_counter()
     splits = {s: load_split(task, s, data_root).examples for s in ("train", "dev", "test")}

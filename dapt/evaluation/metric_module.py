@@ -1,7 +1,7 @@
 """The shared body of dapt's local ``evaluate`` modules (``metrics/<name>/<name>.py``).
 
-Each module file only names its metric; the computation is :mod:`dapt.evaluation.scores`, the same code that
-selects epochs on dev. Module files import this module (not the class) because ``evaluate`` takes the first
+Each module file only names its metric; scikit-learn computes it (:mod:`dapt.metrics.classification`, the same call that
+selects epochs on dev). Module files import this module (not the class) because ``evaluate`` takes the first
 ``EvaluationModule`` subclass it finds in a module's namespace as the metric.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import datasets
 import evaluate
 
-from dapt.evaluation import scores
+from dapt.metrics import METRICS
 
 _KWARGS = """
 Args:
@@ -36,4 +36,4 @@ class ClassificationMetric(evaluate.Metric):
 
     def _compute(self, predictions, references, labels=None):
         kwargs = {"labels": labels} if labels is not None else {}
-        return {self.metric_name: scores.METRICS[self.metric_name](predictions, references, **kwargs)}
+        return {self.metric_name: METRICS[self.metric_name](predictions, references, **kwargs)}

@@ -55,7 +55,7 @@ def epochs_for(epochs: int, n_examples: int, batch_size: int, min_train_steps: i
 def take_train_subset(
     task_name: str, train, strata: list[str] | None, fraction: float, seed: int, cfg, min_train_steps: int
 ):
-    """Cut ``train`` (a :class:`~dapt.finetune.tasks.SplitData`) to its ``fraction`` subset in place and return the
+    """Cut ``train`` (a :class:`~dapt.tasks.formats.SplitData`) to its ``fraction`` subset in place and return the
     fine-tuning config with the epochs :func:`epochs_for` asks for; ``strata``: each example's label (``None``:
     unstratified, e.g. NER sentences). Fraction 1 leaves both unchanged."""
     if fraction >= 1:

@@ -17,13 +17,13 @@ import torch
 from torch import nn
 
 from dapt.device import describe, pick_device
-from dapt.evaluation.spans import span_prf
+from dapt.metrics import span_prf
 from dapt.finetune.batching import iterate, length_grouped_batches, sorted_batches
 from dapt.finetune.loop import fit
 from dapt.finetune.model import load_encoder
 from dapt.finetune.strategies import apply_strategy
 from dapt.finetune.subsets import take_train_subset
-from dapt.finetune.tasks import TaggedSentence, load_split
+from dapt.tasks.formats import TaggedSentence, load_split
 from dapt.finetune.train import FinetuneResult, run_summary
 from dapt.recipe import FinetuneConfig, TaskConfig
 

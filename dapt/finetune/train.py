@@ -16,14 +16,14 @@ from pathlib import Path
 import torch
 
 from dapt.device import describe, pick_device
-from dapt.evaluation.scores import score
+from dapt.metrics import score
 from dapt.finetune.batching import iterate, length_grouped_batches, sorted_batches
-from dapt.finetune.labels import LabelSpace, label_report
+from dapt.tasks.labels import LabelSpace, label_report
 from dapt.finetune.loop import fit
 from dapt.finetune.model import SequenceClassifier, load_encoder
 from dapt.finetune.strategies import apply_strategy
 from dapt.finetune.subsets import take_train_subset
-from dapt.finetune.tasks import load_split
+from dapt.tasks.formats import load_split
 from dapt.recipe import FinetuneConfig, TaskConfig
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from dapt.recipe import TaskConfig
 
 def task_texts(task: TaskConfig, split: str, data_root: Path) -> list[str]:
     """Every text of one task split, whole (no ``max_examples`` cut, no added context: the raw sentences)."""
-    from dapt.finetune.tasks import load_split
+    from dapt.tasks.formats import load_split
 
     full = task.model_copy(update={"max_examples": None, "context_sentences": 0})
     data = load_split(full, split, data_root)

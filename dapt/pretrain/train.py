@@ -23,7 +23,7 @@ import torch
 from tqdm.auto import tqdm
 
 from dapt.device import describe
-from dapt.evaluation.scores import perplexity
+from dapt.metrics import perplexity
 from dapt.optim import decay_groups, linear_warmup_decay
 from dapt.pretrain.document_mask import document_attention_mask
 from dapt.pretrain.flops import flops_per_token, mfu, non_embedding_params

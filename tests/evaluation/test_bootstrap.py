@@ -37,3 +37,29 @@ def test_ci_covers_a_known_difference():
         out = paired_bootstrap("micro_f1", gold, good, base, n_resamples=300, seed=r)
         covered += out["ci95"][0] <= 0.08 <= out["ci95"][1]
     assert covered / reps >= 0.85
+
+
+def test_weighted_scorers_match_the_metrics_on_explicit_resamples():
+    """The bootstrap's count-based scorers equal scikit-learn / seqeval on the resampled examples themselves."""
+    from dapt.evaluation.bootstrap import weighted_scorer
+    from dapt.metrics import score
+
+    rng = np.random.default_rng(3)
+    gold = rng.integers(0, 6, 200)
+    pred = np.where(rng.random(200) < 0.6, gold, rng.integers(0, 7, 200))
+    types = ["O", "B-A", "I-A", "B-B", "I-B"]
+    tag_gold = np.empty(80, dtype=object)
+    tag_pred = np.empty(80, dtype=object)
+    for i in range(80):
+        n = int(rng.integers(1, 9))
+        tag_gold[i] = [types[j] for j in rng.integers(0, 5, n)]
+        tag_pred[i] = [t if rng.random() < 0.7 else types[int(rng.integers(0, 5))] for t in tag_gold[i]]
+    for _ in range(20):
+        for metric in ("micro_f1", "macro_f1", "accuracy"):
+            idx = rng.integers(0, len(gold), len(gold))
+            w = np.bincount(idx, minlength=len(gold)).astype(float)
+            assert weighted_scorer(metric, gold, pred)(w) == score(metric, pred[idx], gold[idx])
+        idx = rng.integers(0, 80, 80)
+        w = np.bincount(idx, minlength=80).astype(float)
+        got = weighted_scorer("span_f1", tag_gold, tag_pred, "BIO")(w)
+        assert abs(got - score("span_f1", list(tag_pred[idx]), list(tag_gold[idx]), "BIO")) < 1e-12

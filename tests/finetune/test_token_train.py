@@ -1,6 +1,6 @@
 import json
 
-from dapt.finetune.tasks import read_conll
+from dapt.tasks.formats import read_conll
 from dapt.finetune.token_train import run_token_finetune
 from dapt.floors import compute_floors
 from dapt.recipe import FinetuneConfig, TaskConfig

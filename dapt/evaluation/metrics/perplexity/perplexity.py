@@ -10,7 +10,7 @@ import math
 import datasets
 import evaluate
 
-from dapt.evaluation import scores
+from dapt.metrics import perplexity
 
 
 class Perplexity(evaluate.Metric):
@@ -23,5 +23,5 @@ class Perplexity(evaluate.Metric):
         )
 
     def _compute(self, token_nll, weights=None):
-        ppl = scores.perplexity(token_nll, weights)
+        ppl = perplexity(token_nll, weights)
         return {"perplexity": ppl, "mean_nll": math.log(ppl)}

@@ -7,7 +7,7 @@ scheme="BIO" | "BIOES") returns span_f1, span_precision and span_recall.
 import datasets
 import evaluate
 
-from dapt.evaluation.spans import span_prf
+from dapt.metrics import span_prf
 
 
 class SpanF1(evaluate.Metric):

@@ -4,7 +4,7 @@ from hypothesis import strategies as st
 from seqeval.metrics import f1_score, precision_score, recall_score
 from seqeval.scheme import IOB2, IOBES
 
-from dapt.evaluation.spans import extract_spans, span_prf
+from dapt.metrics.spans import extract_spans, span_prf
 
 BIO_TAGS = ["O", "B-GENE", "I-GENE", "B-CHEM", "I-CHEM"]
 BIOES_TAGS = ["O", "B-GENE", "I-GENE", "E-GENE", "S-GENE", "B-CHEM", "I-CHEM", "E-CHEM", "S-CHEM"]

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from dapt.finetune.tasks import load_split, read_jsonl_task, read_piboso
+from dapt.tasks.formats import load_split, read_jsonl_task, read_piboso
 from dapt.recipe import TaskConfig
 
 

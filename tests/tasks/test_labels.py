@@ -1,6 +1,6 @@
-from dapt.evaluation.scores import micro_f1
-from dapt.finetune.labels import LabelSpace, label_report
-from dapt.finetune.tasks import load_split
+from dapt.metrics.classification import micro_f1
+from dapt.tasks.labels import LabelSpace, label_report
+from dapt.tasks.formats import load_split
 from dapt.recipe import TaskConfig
 
 

@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import accuracy_score, f1_score
 
-from dapt.evaluation.scores import accuracy, macro_f1, micro_f1, score
+from dapt.metrics import accuracy, macro_f1, micro_f1, score
 
 pairs = st.integers(1, 200).flatmap(
     lambda n: st.tuples(
@@ -65,7 +65,7 @@ def test_perplexity_matches_torch_cross_entropy(n_tokens, vocab, seed):
     import torch
     import torch.nn.functional as F
 
-    from dapt.evaluation.scores import perplexity
+    from dapt.metrics import perplexity
 
     g = torch.Generator().manual_seed(seed)
     logits = torch.randn(n_tokens, vocab, generator=g, dtype=torch.float64) * 3

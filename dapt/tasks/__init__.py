@@ -1,0 +1,28 @@
+"""Labelled tasks, a concept every stage shares: their file formats and readers (:mod:`.formats`) and the label
+space fixed by the train split (:mod:`.labels`). Ingest reads their dev/test text (decontamination) and train text
+(TAPT corpora); floors, fine-tuning and evaluation read their examples."""
+
+from dapt.tasks.formats import (
+    Example,
+    SplitData,
+    TaggedSentence,
+    TaskFormatError,
+    load_split,
+    read_conll,
+    read_jsonl_task,
+    read_piboso,
+)
+from dapt.tasks.labels import LabelSpace, label_report
+
+__all__ = [
+    "Example",
+    "LabelSpace",
+    "SplitData",
+    "TaggedSentence",
+    "TaskFormatError",
+    "label_report",
+    "load_split",
+    "read_conll",
+    "read_jsonl_task",
+    "read_piboso",
+]
