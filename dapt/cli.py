@@ -171,7 +171,7 @@ def _dispatch(args) -> int:
         print(f"report: {out['out_dir']}/report.md")
         return 0
 
-    from dapt.pipeline import Run
+    from dapt.run import Run
 
     run = Run.open(args.recipe, data_dir=args.data_dir, out=args.out, overrides=parse_overrides(args.overrides))
     if args.command == "ingest":

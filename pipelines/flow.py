@@ -1,6 +1,6 @@
 """The ``dapt-pipeline`` flow: one Prefect task per stage, per pretraining job and per (task, variant, seed).
 
-Every task calls a stage of :class:`dapt.pipeline.Run`; all logic lives in the library. Caching is the run
+Every task calls a stage of :class:`dapt.run.Run`; all logic lives in the library. Caching is the run
 directory's: each stage records the hash of the recipe settings it depends on in ``run.json`` and is skipped when
 its output is complete for the same hash, so a rerun redoes only what is missing or changed, and a killed
 pretraining resumes from its checkpoint. Prefect's own cache is off (``cache_policy=NONE``): its default key
@@ -24,7 +24,7 @@ from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact  # noqa: E402
 from prefect.cache_policies import NONE  # noqa: E402
 
-from dapt.pipeline import PretrainJob, Run  # noqa: E402
+from dapt.run import PretrainJob, Run  # noqa: E402
 
 TRANSIENT_ERRNOS = {errno.EIO, errno.EAGAIN, errno.EBUSY, errno.ETIMEDOUT, errno.ECONNRESET, errno.ESTALE}
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from dapt.pipeline import Run
+from dapt.run import Run
 
 LR0 = """
 name: lr0
@@ -189,7 +189,7 @@ def test_same_stage_started_twice_runs_once(tmp_path, data_root, monkeypatch):
     import threading
     import time
 
-    import dapt.floors
+    import dapt.floors.stage
 
     calls = []
     real = dapt.floors.compute_floors
@@ -199,7 +199,7 @@ def test_same_stage_started_twice_runs_once(tmp_path, data_root, monkeypatch):
         time.sleep(1.0)
         return real(*a, **k)
 
-    monkeypatch.setattr(dapt.floors, "compute_floors", slow_counting)
+    monkeypatch.setattr(dapt.floors.stage, "compute_floors", slow_counting)
     recipe = tmp_path / "lr0.yaml"
     recipe.write_text(LR0)
     runs = [Run.open(recipe, data_dir=str(data_root), out=str(tmp_path / "run")) for _ in range(2)]

@@ -1,1 +1,6 @@
-"""Evaluation: task metrics (plain functions, and the same as local ``evaluate`` modules) and test scoring."""
+"""Evaluation: test predictions scored with the local ``evaluate`` modules, paired bootstrap against the baseline,
+and the run's evaluation stage."""
+
+from dapt.evaluation.stage import evaluate_stage, evaluation_inputs
+
+__all__ = ["evaluate_stage", "evaluation_inputs"]

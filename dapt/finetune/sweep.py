@@ -10,7 +10,6 @@ import json
 import time
 from pathlib import Path
 
-from dapt.finetune.token_train import run_token_finetune
 from dapt.finetune.train import run_finetune
 from dapt.floors import compute_floors
 from dapt.models import resolve_model
@@ -51,8 +50,7 @@ def run_sweep(
             cfg = FinetuneConfig.model_validate({**recipe.finetune_for(task.name).model_dump(), **overrides})
             t0 = time.perf_counter()
             tag = "_".join(f"{k}{v}" for k, v in overrides.items())
-            fn = run_token_finetune if task.is_tagging else run_finetune
-            res = fn(
+            res = run_finetune(
                 task,
                 model_dir,
                 cfg,

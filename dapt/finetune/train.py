@@ -1,4 +1,6 @@
-"""Fine-tune one (task, model, seed): train on train, choose the epoch on dev, predict test once.
+"""Fine-tune one (task, model, seed): train on train, choose the epoch on dev, predict test once. One loop for every
+task kind: the kind (:mod:`.sequence_kind`, :mod:`.token_kind`) supplies the head, the collation, the dev metric
+and the prediction files.
 
 Everything that could differ between variants is a function of the seed alone: the head's initialisation, the
 dropout stream and the data order. The test split is predicted once, with the dev-selected weights; scoring it is
@@ -8,7 +10,6 @@ the evaluation stage's job.
 from __future__ import annotations
 
 import json
-import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,17 +17,14 @@ from pathlib import Path
 import torch
 
 from dapt.device import describe, pick_device
-from dapt.metrics import score
-from dapt.finetune.batching import iterate, length_grouped_batches, sorted_batches
-from dapt.tasks.labels import LabelSpace, label_report
 from dapt.finetune.loop import fit
-from dapt.finetune.model import SequenceClassifier, load_encoder
+from dapt.finetune.model import load_encoder
+from dapt.finetune.sequence_kind import SequenceKind
 from dapt.finetune.strategies import apply_strategy
 from dapt.finetune.subsets import take_train_subset
-from dapt.tasks.formats import load_split
+from dapt.finetune.token_kind import TokenKind
 from dapt.recipe import FinetuneConfig, TaskConfig
-
-log = logging.getLogger(__name__)
+from dapt.tasks import load_split
 
 
 @dataclass
@@ -35,75 +33,8 @@ class FinetuneResult:
     summary: dict
 
 
-@dataclass
-class Encoded:
-    ids: list[list[int]]
-    type_ids: list[list[int]] | None
-    """Segment ids, only for text pairs (text + context) and only where the tokenizer makes them."""
-
-
-def run_summary(
-    task, model_dir, seed: int, res, device: str, test_seconds: float, splits: dict, cfg, fraction: float, full: int
-) -> dict:
-    """The summary fields every fine-tuning run writes, sentence or token task (``fraction`` of the ``full`` train
-    examples)."""
-    return {
-        "task": task.name,
-        "model_dir": str(model_dir),
-        "seed": seed,
-        "metric": task.metric,
-        "best_epoch": res.best_epoch,
-        f"dev_{task.metric}": res.best_dev_score,
-        "history": res.history,
-        "train_seconds": round(res.train_seconds, 2),
-        "device": device,
-        "test_predict_seconds": round(test_seconds, 2),
-        "examples": {s: len(d.examples) for s, d in splits.items()},
-        "quarantined": {s: d.quarantined for s, d in splits.items()},
-        "settings": cfg.model_dump(),
-        "train_fraction": fraction,
-        "train_examples_full": full,
-    }
-
-
-def encode_examples(tokenizer, examples, max_length: int) -> Encoded:
-    """Token ids per example; with context, the pair ``[CLS] text [SEP] context [SEP]`` (longest part cut first)."""
-    texts = [e.text for e in examples]
-    if any(e.context for e in examples):
-        enc = tokenizer(texts, [e.context for e in examples], truncation="longest_first", max_length=max_length)
-        return Encoded(enc["input_ids"], enc.get("token_type_ids"))
-    return Encoded(tokenizer(texts, truncation=True, max_length=max_length)["input_ids"], None)
-
-
-@torch.no_grad()
-def predict(model: SequenceClassifier, enc: Encoded, batch_size: int, pad_id: int) -> list[int]:
-    model.eval()
-    preds = [0] * len(enc.ids)
-    batches = sorted_batches([len(s) for s in enc.ids], batch_size)
-    for idx, ids, attn, types in iterate(enc.ids, batches, pad_id, enc.type_ids):
-        dev = next(model.parameters()).device
-        logits = model(ids.to(dev), attn.to(dev), types.to(dev) if types is not None else None)
-        for j, p in zip(idx, logits.argmax(-1).tolist(), strict=True):
-            preds[j] = p
-    model.train()
-    return preds
-
-
-def _write_predictions(path: Path, examples, gold: list[int], preds: list[int], space: LabelSpace) -> None:
-    with path.open("w") as f:
-        for ex, g, p in zip(examples, gold, preds, strict=True):
-            f.write(
-                json.dumps(
-                    {
-                        "id": ex.example_id,
-                        "gold": g,
-                        "pred": p,
-                        "gold_label": ex.label,
-                        "pred_label": space.name(p),
-                    }
-                )
-                + "\n"
-            )
+def task_kind(task: TaskConfig, splits: dict):
+    return (TokenKind if task.is_tagging else SequenceKind)(task, splits)
 
 
 def run_finetune(
@@ -121,74 +52,44 @@ def run_finetune(
 ) -> FinetuneResult:
     """Fine-tune ``model_dir`` on ``task`` with ``seed``; write dev/test predictions and a summary to ``out_dir``.
 
-    ``train_fraction`` < 1 trains on a stratified subset of train (:func:`dapt.finetune.subsets.subset_indices`:
-    the same for every variant), with at least ``min_train_steps`` optimizer steps; the label space, dev and test
-    stay those of the full task."""
+    ``train_fraction`` < 1 trains on a subset of train (:func:`dapt.finetune.subsets.subset_indices`: stratified by
+    label for classification, the same for every variant), with at least ``min_train_steps`` optimizer steps; the
+    label space, dev and test stay those of the full task."""
     from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()  # an MLM checkpoint loaded as a bare encoder warns about its unused head
     out_dir.mkdir(parents=True, exist_ok=True)
     splits = {s: load_split(task, s, data_root) for s in ("train", "dev", "test")}
-    space = LabelSpace.from_train([e.label for e in splits["train"].examples])
+    kind = task_kind(task, splits)  # label space / tag set from the full train split
     full_train = len(splits["train"].examples)
-    labels = [e.label for e in splits["train"].examples]
-    cfg = take_train_subset(task.name, splits["train"], labels, train_fraction, seed, cfg, min_train_steps)
-    gold = {s: [space.encode(e.label) for e in d.examples] for s, d in splits.items()}
-
+    cfg = take_train_subset(
+        task.name, splits["train"], kind.subset_labels(), train_fraction, seed, cfg, min_train_steps
+    )
     tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=trust_remote_code)
-    markers = [m for pair in task.entity_markers for m in pair]
-    if markers:
-        tokenizer.add_tokens(markers, special_tokens=True)  # one token each, never split, never lower-cased
-    seqs = {s: encode_examples(tokenizer, d.examples, cfg.max_length) for s, d in splits.items()}
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    start_ids = (
-        [tokenizer.convert_tokens_to_ids(pair[0]) for pair in task.entity_markers]
-        if task.pooling == "entity_start"
-        else None
-    )
-    missing_markers = (
-        {s: sum(1 for ids in e.ids if any(t not in ids for t in start_ids)) for s, e in seqs.items()}
-        if start_ids
-        else {}
-    )
-    if any(missing_markers.values()):
-        log.warning(
-            "%s: examples with an entity marker cut off (pooled at the first token): %s", task.name, missing_markers
-        )
+    kind.encode(tokenizer, cfg.max_length)
 
     encoder = load_encoder(model_dir, cfg.dropout, trust_remote_code)
     # Seeded after loading, so the head's init and the dropout stream depend on the seed alone, not on the variant.
     torch.manual_seed(seed)
-    if markers:
-        # After seeding: the new rows' initialisation (mean of the old embeddings) is then seed-determined too.
-        encoder.resize_token_embeddings(len(tokenizer))
-    head_dropout = cfg.dropout if cfg.dropout is not None else getattr(encoder.config, "hidden_dropout_prob", 0.1)
-    model = SequenceClassifier(encoder, space.num_labels, head_dropout, start_ids)
+    dropout = cfg.dropout if cfg.dropout is not None else getattr(encoder.config, "hidden_dropout_prob", 0.1)
+    model = kind.build_model(encoder, dropout)
     device = pick_device()
     model.to(device).train()
-
     gen = torch.Generator().manual_seed(seed)
-    lengths = [len(s) for s in seqs["train"].ids]
-    train_gold = torch.tensor(gold["train"], device=device)
-
-    def train_batches():
-        batches = length_grouped_batches(lengths, cfg.batch_size, gen)
-        for idx, ids, attn, types in iterate(seqs["train"].ids, batches, pad_id, seqs["train"].type_ids):
-            types = types.to(device) if types is not None else None
-            yield (ids.to(device), attn.to(device), types), train_gold[idx]
+    n_train = len(kind.train_lengths())
 
     def evaluate_dev():
-        preds = predict(model, seqs["dev"], cfg.eval_batch_size, pad_id)
-        return score(task.metric, preds, gold["dev"]), preds
+        preds = kind.predict(model, "dev", cfg.eval_batch_size)
+        return kind.dev_score(preds), preds
 
-    applied = apply_strategy(model, cfg, len(lengths))
+    applied = apply_strategy(model, cfg, n_train)
     model.to(device)
     res = fit(
         model,
         cfg,
-        -(-len(lengths) // cfg.batch_size),
-        train_batches,
+        -(-n_train // cfg.batch_size),
+        kind.train_batches(cfg.batch_size, gen, device),
         evaluate_dev,
         task.metric,
         f"finetune {task.name} seed {seed}",
@@ -199,29 +100,35 @@ def run_finetune(
 
     t1 = time.perf_counter()
     # A sweep passes predict_test=False: choosing settings must not even produce test predictions.
-    test_preds = predict(model, seqs["test"], cfg.eval_batch_size, pad_id) if predict_test else None
+    test_preds = kind.predict(model, "test", cfg.eval_batch_size) if predict_test else None
     test_seconds = time.perf_counter() - t1
-    _write_predictions(
-        out_dir / "predictions_dev.jsonl", splits["dev"].examples, gold["dev"], res.best_dev_predictions, space
-    )
+    kind.write_predictions(out_dir / "predictions_dev.jsonl", "dev", res.best_dev_predictions)
     if test_preds is not None:
-        _write_predictions(out_dir / "predictions_test.jsonl", splits["test"].examples, gold["test"], test_preds, space)
+        kind.write_predictions(out_dir / "predictions_test.jsonl", "test", test_preds)
 
     summary = {
-        **run_summary(
-            task, model_dir, seed, res, describe(device), test_seconds, splits, cfg, train_fraction, full_train
-        ),
+        "task": task.name,
+        "model_dir": str(model_dir),
+        "seed": seed,
+        "metric": task.metric,
+        "best_epoch": res.best_epoch,
+        f"dev_{task.metric}": res.best_dev_score,
+        "history": res.history,
+        "train_seconds": round(res.train_seconds, 2),
+        "device": describe(device),
+        "test_predict_seconds": round(test_seconds, 2),
+        "examples": {s: len(d.examples) for s, d in splits.items()},
+        "quarantined": {s: d.quarantined for s, d in splits.items()},
+        "settings": cfg.model_dump(),
+        "train_fraction": train_fraction,
+        "train_examples_full": full_train,
         "strategy": {
             "name": applied.strategy,
             "why": applied.why,
             "trainable_params": applied.trainable_params,
             "total_params": applied.total_params,
         },
-        "labels": label_report(space, {s: [e.label for e in d.examples] for s, d in splits.items()}),
-        "unseen_labels": list(space.unseen),
-        "pooling": task.pooling,
-        "entity_markers_added": markers,
-        "entity_marker_missing": missing_markers,
+        **kind.summary(),
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     return FinetuneResult(out_dir=out_dir, summary=summary)

@@ -24,5 +24,14 @@ def score(metric: str, predictions: Sequence, references: Sequence, tag_scheme: 
     return fn(predictions, references)
 
 
-__all__ = ["METRICS", "SEQUENCE_METRICS", "accuracy", "macro_f1", "micro_f1", "perplexity", "score", "span_f1",
-           "span_prf"]
+__all__ = [
+    "METRICS",
+    "SEQUENCE_METRICS",
+    "accuracy",
+    "macro_f1",
+    "micro_f1",
+    "perplexity",
+    "score",
+    "span_f1",
+    "span_prf",
+]

@@ -3,5 +3,6 @@
 
 from dapt.report.markdown import render_report
 from dapt.report.results import build_results, validate_results
+from dapt.report.stage import report_stage
 
-__all__ = ["build_results", "render_report", "validate_results"]
+__all__ = ["build_results", "render_report", "report_stage", "validate_results"]

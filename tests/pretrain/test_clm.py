@@ -7,7 +7,8 @@ import torch
 
 from dapt.ingest import run_ingest
 from dapt.pretrain import run_pretrain
-from dapt.pretrain.train import LMLoss, lm_batch
+from dapt.pretrain.data import lm_batch
+from dapt.pretrain.lm import LMLoss
 from dapt.recipe import CorpusConfig, CorpusSource, PretrainConfig
 
 

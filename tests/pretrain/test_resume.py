@@ -13,7 +13,7 @@ import torch
 from safetensors.torch import load_file
 
 from dapt.pretrain import run_pretrain
-from dapt.pretrain.train import batch_at
+from dapt.pretrain.data import batch_at
 from dapt.recipe import PretrainConfig
 
 # The child slows every optimizer step down (in the test only), so the kill lands between checkpoints.

@@ -38,7 +38,7 @@ def test_pretrain_learns_and_saves_a_plain_hf_folder(tmp_path, tiny_mlm_dir, dat
 
 
 def test_mixed_batches_take_the_replay_share_from_their_own_stream():
-    from dapt.pretrain.train import batch_at, mixed_batch_at
+    from dapt.pretrain.data import batch_at, mixed_batch_at
 
     domain = (torch.arange(100 * 8).view(100, 8), torch.full((100,), 8))
     general = (torch.arange(10_000, 10_000 + 40 * 8).view(40, 8), torch.full((40,), 8))

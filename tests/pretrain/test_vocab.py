@@ -45,7 +45,7 @@ def test_new_tokens_start_from_the_mean_of_their_pieces(tiny_mlm_dir):
 
 def test_dapt_job_trains_on_the_repacked_corpus(tmp_path, tiny_mlm_dir):
     from dapt.ingest.shards import load_blocks
-    from dapt.pipeline import Run
+    from dapt.run import Run
 
     root = tmp_path / "data"
     (root / "t").mkdir(parents=True)

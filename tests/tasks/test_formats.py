@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from dapt.tasks.formats import load_split, read_jsonl_task, read_piboso
 from dapt.recipe import TaskConfig
+from dapt.tasks.formats import load_split, read_jsonl_task, read_piboso
 
 
 def test_piboso_format(tmp_path):

@@ -1,7 +1,7 @@
 from dapt.metrics.classification import micro_f1
-from dapt.tasks.labels import LabelSpace, label_report
-from dapt.tasks.formats import load_split
 from dapt.recipe import TaskConfig
+from dapt.tasks.formats import load_split
+from dapt.tasks.labels import LabelSpace, label_report
 
 
 def test_unseen_label_is_kept_and_always_wrong():

@@ -1,9 +1,9 @@
 import json
 
-from dapt.tasks.formats import read_conll
-from dapt.finetune.token_train import run_token_finetune
+from dapt.finetune.train import run_finetune
 from dapt.floors import compute_floors
 from dapt.recipe import FinetuneConfig, TaskConfig
+from dapt.tasks.formats import read_conll
 from tests.finetune.conll_fixture import write_conll
 
 
@@ -42,7 +42,7 @@ def test_token_floors(tmp_path):
 def test_token_finetune_learns_and_aligns_words(tmp_path, splade_dir):
     write_conll(tmp_path / "d", scheme="BIOES")
     cfg = FinetuneConfig(learning_rate=1e-3, epochs=3, batch_size=16, max_length=64)
-    res = run_token_finetune(task("BIOES"), splade_dir, cfg, 0, tmp_path / "d", tmp_path / "o", progress=False)
+    res = run_finetune(task("BIOES"), splade_dir, cfg, 0, tmp_path / "d", tmp_path / "o", progress=False)
     s = res.summary
     assert s["dev_span_f1"] > 0.5 and s["tags"][0] == "O"
     rows = [json.loads(line) for line in (tmp_path / "o" / "predictions_test.jsonl").read_text().splitlines()]
@@ -52,7 +52,7 @@ def test_token_finetune_learns_and_aligns_words(tmp_path, splade_dir):
 def test_truncated_words_are_predicted_o_and_counted(tmp_path, tiny_mlm_dir):
     write_conll(tmp_path / "d", sizes=(20, 10, 10))
     cfg = FinetuneConfig(learning_rate=1e-3, epochs=1, batch_size=8, max_length=6)
-    s = run_token_finetune(task(), tiny_mlm_dir, cfg, 0, tmp_path / "d", tmp_path / "o", progress=False).summary
+    s = run_finetune(task(), tiny_mlm_dir, cfg, 0, tmp_path / "d", tmp_path / "o", progress=False).summary
     assert s["words_truncated"]["test"] > 0
     rows = [json.loads(line) for line in (tmp_path / "o" / "predictions_test.jsonl").read_text().splitlines()]
     assert all(len(r["pred"]) == len(r["tokens"]) for r in rows)

@@ -13,9 +13,8 @@ from collections import Counter
 from pathlib import Path
 
 from dapt.metrics import score
-from dapt.tasks.labels import LabelSpace
-from dapt.tasks.formats import load_split
 from dapt.recipe import TaskConfig
+from dapt.tasks import LabelSpace, load_split
 
 C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 TOKEN_C_GRID = (0.1, 1.0, 10.0)

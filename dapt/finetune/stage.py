@@ -1,0 +1,60 @@
+"""The fine-tuning stage of a run: one (task, variant, seed, train fraction) job, from the variant's model."""
+
+from __future__ import annotations
+
+import json
+
+from dapt.pretrain import job_inputs
+from dapt.run.context import RunContext
+from dapt.run.plan import PretrainJob, finetune_key
+
+
+def finetune_inputs(ctx: RunContext, task_name: str, variant: str, seed: str | int, fraction: float = 1.0) -> dict:
+    """``seed`` as it appears in the stage key (``seed<k>``): hashes of finished runs must not change."""
+    r = ctx.recipe
+    model = (
+        {"base_model": r.base_model}
+        if variant == "baseline"
+        else job_inputs(ctx, PretrainJob.for_variant(variant, task_name))
+    )
+    return {
+        "task": ctx.task(task_name).hash_dump(),
+        "finetune": r.finetune_for(task_name).hash_dump(),
+        "model": model,
+        "variant": variant,
+        "seed": seed,
+        # Only on learning-curve points, so the full-train stages keep their hashes.
+        **(
+            {"train_fraction": f"frac{fraction:g}", "min_train_steps": r.learning_curve.min_train_steps}
+            if fraction != 1
+            else {}
+        ),
+    }
+
+
+def finetune_stage(
+    ctx: RunContext, task_name: str, variant: str, seed: int, progress: bool = True, fraction: float = 1.0
+) -> dict:
+    key = finetune_key(task_name, variant, seed, fraction)
+    out = ctx.layout.finetune_dir(task_name, variant, seed, fraction)
+    with ctx.stage(key, finetune_inputs(ctx, task_name, variant, f"seed{seed}", fraction)) as st:
+        if st.done:
+            return json.loads((out / "summary.json").read_text())
+        model_dir = ctx.model_dir(variant, task_name)
+        if not (model_dir / "config.json").is_file():
+            raise FileNotFoundError(f"variant {variant!r} needs {model_dir}: run `dapt pretrain` first")
+        from dapt.finetune.train import run_finetune
+
+        res = run_finetune(
+            ctx.task(task_name),
+            model_dir,
+            ctx.recipe.finetune_for(task_name),
+            seed,
+            ctx.data_root,
+            out,
+            trust_remote_code=ctx.recipe.trust_remote_code,
+            progress=progress,
+            train_fraction=fraction,
+            min_train_steps=ctx.recipe.learning_curve.min_train_steps if fraction < 1 else 0,
+        )
+        return res.summary

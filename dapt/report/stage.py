@@ -1,0 +1,140 @@
+"""The report stage of a run: gathers evaluation, fine-tuning summaries, floors, corpus stats and pretraining
+curves into ``results.json`` (schema-validated), then ``report.md``, ``report.html`` and the figures.
+
+It holds the stage lock but is never recorded in the ledger: it is rebuilt on every call from what the recorded
+stages left (so ``wall_seconds``, the sum of the recorded stages' times, never counts a report)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from dapt.run.context import RunContext
+from dapt.run.plan import pretrain_jobs
+
+
+def _read_json(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.is_file() else []
+
+
+def model_hashes(ctx: RunContext) -> dict[str, str]:
+    """sha256 (first 16 hex digits) of the weights of the base model and of every adapted model."""
+    from dapt.ingest.manifest import file_sha256
+
+    dirs = {"baseline": ctx.model_dir("baseline")}
+    dirs.update(
+        {job.key.removeprefix("pretrain/"): ctx.layout.job_dir(job) / "model" for job in pretrain_jobs(ctx.recipe)}
+    )
+    out = {}
+    for name, d in dirs.items():
+        weights = sorted(Path(d).glob("*.safetensors"))
+        if weights:
+            out[name] = file_sha256(weights[0])[:16]
+    return out
+
+
+def _summaries(ctx: RunContext, task: str, variant: str, fraction: float = 1.0) -> list[dict]:
+    return [
+        json.loads((ctx.layout.finetune_dir(task, variant, s, fraction) / "summary.json").read_text())
+        for s in ctx.recipe.seeds
+    ]
+
+
+def _finetune_tables(ctx: RunContext) -> tuple[dict, dict, dict]:
+    """Per task and variant: dev scores per seed, training cost, and the label report."""
+    dev, cost, labels = {}, {}, {}
+    for task in ctx.recipe.tasks:
+        dev[task.name], cost[task.name] = {}, {}
+        for v in ctx.recipe.variants:
+            sums = _summaries(ctx, task.name, v)
+            dev[task.name][v] = [s[f"dev_{task.metric}"] for s in sums]
+            cost[task.name][v] = {
+                "train_seconds_mean": float(np.mean([s["train_seconds"] for s in sums])),
+                "best_epochs": [s["best_epoch"] for s in sums],
+            }
+            labels[task.name] = sums[0]["labels"]
+    return dev, cost, labels
+
+
+def _curve_rows(ctx: RunContext, evaluation: dict) -> dict:
+    from dapt.report.results import variant_row
+
+    curve: dict = {}
+    for task_name, points in evaluation.get("learning_curve", {}).items():
+        metric = ctx.task(task_name).metric
+        for frac, variants in points.items():
+            for v, entry in variants.items():
+                sums = _summaries(ctx, task_name, v, float(frac))
+                row = variant_row(
+                    entry, list(ctx.recipe.seeds), [x[f"dev_{metric}"] for x in sums], entry.get("vs_baseline")
+                )
+                row["train_fraction"] = float(frac)
+                row["train_examples"] = [x["examples"]["train"] for x in sums]
+                row["train_seconds_mean"] = float(np.mean([x["train_seconds"] for x in sums]))
+                curve.setdefault(task_name, {}).setdefault(frac, {})[v] = row
+    return curve
+
+
+def report_stage(ctx: RunContext) -> dict:
+    with ctx.ledger.lock("report"):
+        return _report(ctx)
+
+
+def _report(ctx: RunContext) -> dict:
+    from dapt.report.html import render_html
+    from dapt.report.markdown import render_report
+    from dapt.report.plots import render_figures
+    from dapt.report.results import build_results, validate_results
+
+    lay, r = ctx.layout, ctx.recipe
+    if not lay.evaluation_json.is_file():
+        raise FileNotFoundError(f"report needs {lay.evaluation_json}: run `dapt evaluate` first")
+    evaluation = json.loads(lay.evaluation_json.read_text())
+    dev, cost, labels = _finetune_tables(ctx)
+    curve = _curve_rows(ctx, evaluation)
+    floors = {
+        t.name: json.loads(lay.floors_file(t.name).read_text()) for t in r.tasks if lay.floors_file(t.name).is_file()
+    }
+    info = ctx.ledger.read()
+    corpus_stats = _read_json(lay.corpus_dir / "stats.json")
+    extra = {
+        "corpus": corpus_stats,
+        "general_corpus": _read_json(lay.general_dir / "stats.json"),
+        "diagnostics": _read_json(lay.corpus_dir / "diagnostics.json"),
+        "pretrain": _read_json(lay.out_dir / "pretrain" / "dapt" / "summary.json"),
+        "pretrain_jobs": {
+            job.key.removeprefix("pretrain/"): {
+                "summary": _read_json(lay.job_dir(job) / "summary.json"),
+                "curve": _read_jsonl(lay.job_dir(job) / "metrics.jsonl"),
+            }
+            for job in pretrain_jobs(r)
+        },
+        "finetune_cost": cost,
+        **({"learning_curve": curve} if curve else {}),
+        "labels": labels,
+        "floors": floors,
+        "wall_seconds": sum(s.get("seconds", 0) for s in info["stages"].values()),
+        "provenance": {
+            **info.get("provenance", {}),
+            "recipe_file": info.get("recipe_file"),
+            "data_root": info.get("data_root"),
+            "corpus_manifest_hash": (corpus_stats or {}).get("manifest_hash"),
+            "model_sha256": model_hashes(ctx),
+        },
+    }
+    results = build_results(
+        r.name, r.config_hash(), list(r.seeds), evaluation["test"], dev, evaluation["comparisons"], floors, extra
+    )
+    validate_results(results)
+    lay.results_json.write_text(json.dumps(results, indent=2))
+    figures = render_figures(results, lay.figures_dir)
+    md = render_report(results, figures)
+    lay.report_md.write_text(md)
+    lay.report_html.write_text(render_html(md, lay.out_dir, f"dapt report: {r.name}"))
+    return results

@@ -1,0 +1,186 @@
+"""``Run``: the entry point the CLI and the Prefect flow call. It opens a run directory (validated recipe, data
+root, ledger, log file) and hands each stage its :class:`~dapt.run.context.RunContext`; the stages' bodies and the
+inputs they depend on live in their own folders."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from dapt.recipe import Recipe, check_paths, load_recipe, resolve_data_dir, resolve_recipe_path
+from dapt.run.context import RunContext
+from dapt.run.layout import RunLayout
+from dapt.run.ledger import Ledger, inputs_hash
+from dapt.run.plan import PretrainJob, finetune_jobs, pretrain_jobs
+from dapt.run.provenance import provenance
+
+STAGES = ("ingest", "pretrain", "floors", "finetune", "evaluate", "report")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+@dataclass
+class Run:
+    ctx: RunContext
+
+    @classmethod
+    def open(
+        cls,
+        recipe: str | os.PathLike,
+        data_dir: str | None = None,
+        out: str | None = None,
+        overrides: dict | None = None,
+    ) -> Run:
+        """Load and validate the recipe (with dotted-key ``overrides``) and check every data path before any work
+        starts."""
+        recipe_file = resolve_recipe_path(recipe)
+        r = load_recipe(recipe_file, overrides)
+        data_root = resolve_data_dir(data_dir)
+        check_paths(r, data_root, recipe_file)
+        out_dir = (Path(out) if out else Path("runs") / r.name).resolve()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        layout = RunLayout(out_dir)
+        run = cls(RunContext(r, recipe_file, data_root, layout, Ledger(layout.run_json, layout.locks_dir)))
+        run._write_run_json()
+        run._attach_log()
+        return run
+
+    # ---- what the run is -------------------------------------------------------------------------------------
+    @property
+    def recipe(self) -> Recipe:
+        return self.ctx.recipe
+
+    @property
+    def data_root(self) -> Path:
+        return self.ctx.data_root
+
+    @property
+    def out_dir(self) -> Path:
+        return self.ctx.layout.out_dir
+
+    @property
+    def layout(self) -> RunLayout:
+        return self.ctx.layout
+
+    @property
+    def log_file(self) -> Path:
+        return self.ctx.layout.log_file
+
+    def pretrain_jobs(self) -> list[PretrainJob]:
+        return pretrain_jobs(self.recipe)
+
+    def finetune_jobs(self) -> list[tuple[str, str, int, float]]:
+        return finetune_jobs(self.recipe)
+
+    def job_dir(self, job: PretrainJob) -> Path:
+        return self.ctx.layout.job_dir(job)
+
+    def run_info(self) -> dict:
+        return self.ctx.ledger.read()
+
+    def stage_inputs(self, key: str) -> dict:
+        """The recipe settings the stage ``key`` depends on (declared by each stage beside its code)."""
+        from dapt.evaluation import evaluation_inputs
+        from dapt.finetune import finetune_inputs
+        from dapt.floors import floor_inputs
+        from dapt.ingest import corpus_inputs, task_corpus_inputs
+        from dapt.pretrain import job_inputs
+
+        if key == "ingest":
+            return corpus_inputs(self.ctx)
+        if key.startswith("ingest/"):  # ingest/tapt/<task>, ingest/knn-tapt/<task>
+            _, kind, task_name = key.split("/")
+            return task_corpus_inputs(self.ctx, kind, task_name)
+        if key.startswith("pretrain/"):
+            return job_inputs(self.ctx, PretrainJob.from_key(key))
+        if key.startswith("floors/"):
+            return floor_inputs(self.ctx, key.split("/")[1])
+        if key.startswith("finetune/"):
+            _, task_name, variant, *frac, seed = key.split("/")
+            fraction = float(frac[0].removeprefix("frac")) if frac else 1.0
+            return finetune_inputs(self.ctx, task_name, variant, seed, fraction)
+        return evaluation_inputs(self.ctx)  # evaluate, report: they read everything
+
+    def stage_hash(self, key: str) -> str:
+        return inputs_hash(self.stage_inputs(key))
+
+    # ---- the stages --------------------------------------------------------------------------------------------
+    def ingest(self, progress: bool = True) -> dict:
+        from dapt.ingest import ingest_corpora
+
+        return ingest_corpora(self.ctx, progress)
+
+    def ingest_task_corpus(self, kind: str, task_name: str, progress: bool = True) -> dict:
+        from dapt.ingest import ingest_task_corpus
+
+        return ingest_task_corpus(self.ctx, kind, task_name, progress)
+
+    def pretrain(self, progress: bool = True) -> dict | None:
+        from dapt.pretrain import pretrain_all
+
+        return pretrain_all(self.ctx, progress)
+
+    def pretrain_job(self, job: PretrainJob, progress: bool = True) -> dict:
+        from dapt.pretrain import pretrain_job
+
+        return pretrain_job(self.ctx, job, progress)
+
+    def floors(self, task_name: str) -> dict | None:
+        from dapt.floors import floors_stage
+
+        return floors_stage(self.ctx, task_name)
+
+    def finetune(self, task_name: str, variant: str, seed: int, progress: bool = True, fraction: float = 1.0) -> dict:
+        from dapt.finetune import finetune_stage
+
+        return finetune_stage(self.ctx, task_name, variant, seed, progress, fraction)
+
+    def evaluate(self) -> dict:
+        from dapt.evaluation import evaluate_stage
+
+        return evaluate_stage(self.ctx)
+
+    def report(self) -> dict:
+        from dapt.report import report_stage
+
+        return report_stage(self.ctx)
+
+    # ---- the run directory's own files ------------------------------------------------------------------------
+    def _write_run_json(self) -> None:
+        ctx = self.ctx
+        ctx.layout.recipe_yaml.write_text(
+            f"# validated copy of {ctx.recipe_file}\n"
+            + yaml.safe_dump(ctx.recipe.model_dump(mode="json"), sort_keys=False)
+        )
+
+        def change(info: dict) -> None:
+            info.update(
+                {
+                    "recipe": ctx.recipe.name,
+                    "recipe_file": str(ctx.recipe_file),
+                    "config_hash": ctx.recipe.config_hash(),
+                    "data_root": str(ctx.data_root),
+                    "provenance": provenance(),
+                }
+            )
+
+        ctx.ledger.update(change)
+
+    def _attach_log(self) -> None:
+        """Everything the library logs also goes to ``<out>/logs/dapt.log`` (attached to a failed stage's report)."""
+        self.log_file.parent.mkdir(exist_ok=True)
+        root = logging.getLogger("dapt")
+        if not any(getattr(h, "baseFilename", None) == str(self.log_file) for h in root.handlers):
+            h = logging.FileHandler(self.log_file)
+            h.setFormatter(logging.Formatter(LOG_FORMAT))
+            root.addHandler(h)
+            if root.level == logging.NOTSET or root.level > logging.INFO:
+                root.setLevel(logging.INFO)
+
+    def log_tail(self, lines: int = 60) -> str:
+        if not self.log_file.is_file():
+            return ""
+        return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])

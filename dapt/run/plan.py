@@ -1,0 +1,70 @@
+"""Which pretraining and fine-tuning jobs a recipe implies, in dependency order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dapt.recipe import TASK_VARIANTS, Recipe
+
+
+@dataclass(frozen=True)
+class PretrainJob:
+    """One continued-pretraining run: ``dapt`` and ``general`` once per recipe, the TAPT variants once per task."""
+
+    variant: str
+    task: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"pretrain/{self.variant}" + (f"/{self.task}" if self.task else "")
+
+    @property
+    def corpus_kind(self) -> str:
+        """Which ingested corpus it trains on: ``tapt`` (task train text) or ``knn-tapt`` (plus neighbours)."""
+        return "knn-tapt" if self.variant == "knn-tapt" else "tapt"
+
+    @classmethod
+    def from_key(cls, key: str) -> PretrainJob:
+        parts = key.split("/")
+        return cls(parts[1], parts[2] if len(parts) > 2 else None)
+
+    @classmethod
+    def for_variant(cls, variant: str, task: str | None) -> PretrainJob:
+        return cls(variant, task if variant in TASK_VARIANTS else None)
+
+    def describe(self, base: str) -> str:
+        return {
+            "dapt": f"{base} continued-pretrained on the domain corpus (DAPT)",
+            "dapt-replay": f"{base} continued-pretrained on the domain corpus with general-text replay (DAPT+replay)",
+            "general": f"{base} continued-pretrained on the general corpus (budget-matched control)",
+            "tapt": f"{base} continued-pretrained on the {self.task} train text (TAPT)",
+            "dapt+tapt": f"{base} DAPT model continued-pretrained on the {self.task} train text (DAPT+TAPT)",
+            "knn-tapt": f"{base} continued-pretrained on the {self.task} train text + nearest domain documents",
+        }[self.variant]
+
+
+def pretrain_jobs(recipe: Recipe) -> list[PretrainJob]:
+    """Every continued-pretraining run the recipe's variants need, in dependency order (DAPT before DAPT+TAPT)."""
+    v = recipe.variants
+    jobs = []
+    if "dapt" in v or "dapt+tapt" in v:
+        jobs.append(PretrainJob("dapt"))
+    if "dapt-replay" in v:
+        jobs.append(PretrainJob("dapt-replay"))
+    if "general" in v:
+        jobs.append(PretrainJob("general"))
+    for t in recipe.tasks:
+        jobs += [PretrainJob(x, t.name) for x in TASK_VARIANTS if x in v]
+    return jobs
+
+
+def finetune_key(task: str, variant: str, seed: int, fraction: float = 1.0) -> str:
+    """``finetune/<task>/<variant>/seed<k>``; a learning-curve point adds ``frac<f>`` before the seed."""
+    frac = "" if fraction == 1 else f"frac{fraction:g}/"
+    return f"finetune/{task}/{variant}/{frac}seed{seed}"
+
+
+def finetune_jobs(recipe: Recipe) -> list[tuple[str, str, int, float]]:
+    """Every fine-tuning run: ``(task, variant, seed, train fraction)``; the full train set first."""
+    full = [(t.name, v, s, 1.0) for t in recipe.tasks for v in recipe.variants for s in recipe.seeds]
+    return full + [(t, v, s, f) for t, v, f in recipe.curve_points() for s in recipe.seeds]
