@@ -1,12 +1,14 @@
 """Corpus ingestion: read -> normalise -> filter -> exact dedup -> tokenize -> pack -> Arrow + stats.
 
 The public surface later stages may use: :func:`run_ingest` (the engine), the run's ingest stage
-(:func:`ingest_corpora`, :func:`ingest_task_corpus`) and their inputs, and :func:`diagnostics_markdown`.
+(:func:`ingest_corpora`, :func:`ingest_task_corpus`) and their inputs, :func:`load_blocks` (the packed
+shards' reader: ingest's output contract) and :func:`diagnostics_markdown`.
 """
 
-from dapt.ingest.corpora import corpus_inputs, ingest_corpora, ingest_task_corpus, task_corpus_inputs
 from dapt.ingest.diagnostics import diagnostics_markdown
-from dapt.ingest.stage import IngestResult, run_ingest
+from dapt.ingest.process import IngestResult, run_ingest
+from dapt.ingest.shards import load_blocks
+from dapt.ingest.stage import corpus_inputs, ingest_corpora, ingest_task_corpus, task_corpus_inputs
 
 __all__ = [
     "IngestResult",
@@ -14,6 +16,7 @@ __all__ = [
     "diagnostics_markdown",
     "ingest_corpora",
     "ingest_task_corpus",
+    "load_blocks",
     "run_ingest",
     "task_corpus_inputs",
 ]

@@ -13,16 +13,9 @@ from importlib import metadata
 from pathlib import Path
 
 from dapt.recipe import CorpusConfig, TaskConfig
+from dapt.run.provenance import file_sha256
 
 PACKAGES = ("dapt", "numpy", "pyarrow", "tokenizers", "transformers", "datasets")
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def tokenizer_hash(tokenizer) -> str:

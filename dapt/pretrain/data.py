@@ -66,7 +66,7 @@ def mask_batch(
 
 
 def load_split_blocks(dataset_dir: Path | None, split: str, block_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    from dapt.ingest.shards import load_blocks
+    from dapt.ingest import load_blocks
 
     if dataset_dir is None:
         return torch.empty(0, block_size, dtype=torch.long), torch.empty(0, dtype=torch.long)

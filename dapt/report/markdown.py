@@ -283,7 +283,7 @@ def _corpus_section(corpus: dict, general: dict | None, diag: dict | None) -> li
             f"{general['blocks']['heldout']:,} blocks held out for the forgetting perplexity."
         )
     if diag:
-        from dapt.ingest.diagnostics import diagnostics_markdown
+        from dapt.ingest import diagnostics_markdown
 
         out += ["", "### Domain diagnostics", "", *diagnostics_markdown(diag)]
     return out

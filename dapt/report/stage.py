@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from dapt.run.context import RunContext
-from dapt.run.plan import pretrain_jobs
+from dapt.run.plan import PretrainJob, pretrain_jobs
+from dapt.run.provenance import file_sha256
 
 
 def _read_json(path: Path) -> dict | None:
@@ -25,8 +26,6 @@ def _read_jsonl(path: Path) -> list[dict]:
 
 def model_hashes(ctx: RunContext) -> dict[str, str]:
     """sha256 (first 16 hex digits) of the weights of the base model and of every adapted model."""
-    from dapt.ingest.manifest import file_sha256
-
     dirs = {"baseline": ctx.model_dir("baseline")}
     dirs.update(
         {job.key.removeprefix("pretrain/"): ctx.layout.job_dir(job) / "model" for job in pretrain_jobs(ctx.recipe)}
@@ -107,7 +106,7 @@ def _report(ctx: RunContext) -> dict:
         "corpus": corpus_stats,
         "general_corpus": _read_json(lay.general_dir / "stats.json"),
         "diagnostics": _read_json(lay.corpus_dir / "diagnostics.json"),
-        "pretrain": _read_json(lay.out_dir / "pretrain" / "dapt" / "summary.json"),
+        "pretrain": _read_json(lay.job_dir(PretrainJob("dapt")) / "summary.json"),
         "pretrain_jobs": {
             job.key.removeprefix("pretrain/"): {
                 "summary": _read_json(lay.job_dir(job) / "summary.json"),

@@ -1,7 +1,8 @@
-"""What produced a run: package versions, git commit, machine."""
+"""What produced a run: package versions, git commit, machine, and the content hashes of files."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata as md
 import os
 import platform
@@ -34,3 +35,11 @@ def provenance() -> dict:
         "cpu_count": os.cpu_count(),
         **{f"version_{k}": v for k, v in versions.items()},
     }
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()

@@ -64,8 +64,8 @@ def tokenize_pack(texts: list[str], model: str, block_size: int = 128) -> dict:
     import datasets
     from transformers import AutoTokenizer
 
+    from dapt.ingest.cleaning import BATCH_DOCS, token_ids
     from dapt.ingest.pack import PackCounts, SpecialIds, pack_blocks
-    from dapt.ingest.stage import BATCH_DOCS, token_ids
     from dapt.models import resolve_model
 
     datasets.disable_caching()

@@ -48,7 +48,7 @@ def run_mlm_stream(texts, tok, block_size):
 def test_parity_with_run_mlm_group_texts_on_real_text(data_root, splade_dir):
     from transformers import AutoTokenizer
 
-    from dapt.ingest.stage import token_ids
+    from dapt.ingest.cleaning import token_ids
 
     tok = AutoTokenizer.from_pretrained(splade_dir)
     path = data_root / "biomed_unlabelled" / "MTL-Bioinformatics-2016" / "BC5CDR-IOB" / "train.tokens.txt"

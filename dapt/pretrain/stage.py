@@ -75,7 +75,7 @@ def pretrain_job(ctx: RunContext, job: PretrainJob, progress: bool = True) -> di
             raise FileNotFoundError(f"pretrain needs the ingested corpus: run `dapt ingest` first ({lay.corpus_dir})")
         from dapt.models import resolve_model
         from dapt.pretrain.train import run_pretrain
-        from dapt.pretrain.vocab_stage import extend_for_job
+        from dapt.pretrain.vocab_extension import extend_for_job
 
         if job.task is not None:
             ingest_task_corpus(ctx, job.corpus_kind, job.task, progress=progress)

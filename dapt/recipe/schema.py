@@ -1,0 +1,106 @@
+"""The recipe itself: one validated object per run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from pydantic import Field, ValidationError, model_validator
+
+from dapt.recipe.base import (
+    Variant,
+    _Strict,
+    format_loc,
+)
+from dapt.recipe.corpus import CorpusConfig
+from dapt.recipe.training import FinetuneConfig, LearningCurveConfig, PretrainConfig, TaptConfig, TaskConfig
+
+
+class Recipe(_Strict):
+    name: str
+    description: str = ""
+    base_model: str
+    """A named packaged model (``dapt models``) or a local Hugging Face folder."""
+    trust_remote_code: bool = False
+    """Never on unless a recipe opts in by name."""
+    seeds: list[int] = Field(min_length=1)
+    variants: list[Variant] = Field(min_length=1)
+    corpus: CorpusConfig
+    general_corpus: CorpusConfig | None = None
+    """General-domain text: its held-out split measures forgetting, and it is the reference for the domain
+    diagnostics (tokenizer fertility, vocabulary overlap)."""
+    pretrain: PretrainConfig
+    tasks: list[TaskConfig] = Field(min_length=1)
+    finetune: FinetuneConfig = FinetuneConfig()
+    tapt: TaptConfig = TaptConfig()
+    floors: bool = True
+    """Compute the majority-class and TF-IDF + logistic-regression reference rows for every task."""
+    learning_curve: LearningCurveConfig | None = None
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Recipe:
+        for kind, names in (
+            ("tasks", [t.name for t in self.tasks]),
+            ("corpus.sources", [s.name for s in self.corpus.sources]),
+            ("variants", list(self.variants)),
+            ("seeds", [str(s) for s in self.seeds]),
+        ):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"{kind}: duplicate names {dupes}")
+        task_names = {t.name for t in self.tasks}
+        for key, corpus in (("corpus", self.corpus), ("general_corpus", self.general_corpus)):
+            for i, src in enumerate(corpus.sources if corpus else []):
+                if src.format == "task" and src.path not in task_names:
+                    raise ValueError(f"{key}.sources[{i}].path: {src.path!r} is not a task of this recipe")
+        if "general" in self.variants and self.general_corpus is None:
+            raise ValueError("variants: 'general' (the budget-matched control) needs a general_corpus")
+        if "dapt-replay" in self.variants:
+            if self.general_corpus is None:
+                raise ValueError("variants: 'dapt-replay' mixes general text in: it needs a general_corpus")
+            if not 0 < round(self.pretrain.replay_ratio * self.pretrain.batch_size) < self.pretrain.batch_size:
+                raise ValueError(
+                    "pretrain.replay_ratio: 'dapt-replay' needs at least one general and one domain block per batch "
+                    f"(ratio {self.pretrain.replay_ratio} x batch_size {self.pretrain.batch_size})"
+                )
+        if "baseline" not in self.variants:
+            raise ValueError("variants: must include 'baseline' (every variant is compared against it)")
+        if self.learning_curve is not None:
+            lc = self.learning_curve
+            if lc.variants is not None:
+                if "baseline" not in lc.variants:
+                    raise ValueError("learning_curve.variants: must include 'baseline'")
+                if extra := sorted(set(lc.variants) - set(self.variants)):
+                    raise ValueError(f"learning_curve.variants: {extra} not in the recipe's variants")
+            if lc.tasks is not None and (extra := sorted(set(lc.tasks) - task_names)):
+                raise ValueError(f"learning_curve.tasks: {extra} are not tasks of this recipe")
+            if len(set(lc.fractions)) != len(lc.fractions):
+                raise ValueError("learning_curve.fractions: duplicates")
+        for task in self.tasks:
+            try:
+                self.finetune_for(task.name)
+            except ValidationError as e:
+                bad = "; ".join(f"{format_loc(err['loc'])}: {err['msg']}" for err in e.errors())
+                raise ValueError(f"tasks[{task.name}].finetune: {bad}") from None
+        return self
+
+    def finetune_for(self, task_name: str) -> FinetuneConfig:
+        """The recipe's fine-tuning settings with the task's own overrides applied."""
+        task = next(t for t in self.tasks if t.name == task_name)
+        if not task.finetune:
+            return self.finetune
+        return FinetuneConfig.model_validate({**self.finetune.model_dump(), **task.finetune})
+
+    def curve_points(self) -> list[tuple[str, str, float]]:
+        """``(task, variant, fraction)`` of the learning curve below fraction 1 (empty without one)."""
+        lc = self.learning_curve
+        if lc is None:
+            return []
+        tasks = [t.name for t in self.tasks if lc.tasks is None or t.name in lc.tasks]
+        variants = [v for v in self.variants if lc.variants is None or v in lc.variants]
+        return [(t, v, f) for t in tasks for v in variants for f in sorted(lc.fractions)]
+
+    def config_hash(self) -> str:
+        """Content hash of the validated recipe (key order and YAML formatting do not matter)."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
