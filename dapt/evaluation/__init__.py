@@ -1,6 +1,17 @@
-"""Evaluation: test predictions scored with the local ``evaluate`` modules, paired bootstrap against the baseline,
-and the run's evaluation stage."""
+"""Evaluation: test predictions scored with the local ``evaluate`` modules, each variant compared with the baseline
+(and the contrasts between variants) over seeds and test examples, Holm over all comparisons, and the run's
+evaluation stage."""
 
-from dapt.evaluation.stage import evaluate_stage, evaluation_inputs
+from dapt.evaluation.multiplicity import holm_adjust
+from dapt.evaluation.seed_interval import minimum_detectable_difference, seed_aware_comparison, t_interval
+from dapt.evaluation.stage import CONTRASTS, evaluate_stage, evaluation_inputs
 
-__all__ = ["evaluate_stage", "evaluation_inputs"]
+__all__ = [
+    "CONTRASTS",
+    "evaluate_stage",
+    "evaluation_inputs",
+    "holm_adjust",
+    "minimum_detectable_difference",
+    "seed_aware_comparison",
+    "t_interval",
+]

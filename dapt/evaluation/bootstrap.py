@@ -95,4 +95,6 @@ def paired_bootstrap(
         "ci95": [float(lo), float(hi)],
         "p_value": min(1.0, p),
         "n_resamples": n_resamples,
+        # The test-set part of the seed-aware interval (dapt.evaluation.seed_interval).
+        "test_variance": float(diffs.var(ddof=1)) if n_resamples > 1 else 0.0,
     }

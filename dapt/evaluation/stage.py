@@ -8,7 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
+from dapt.evaluation.multiplicity import adjust_all
+from dapt.evaluation.seed_interval import seed_aware_comparison
 from dapt.run.context import RunContext
+
+CONTRASTS = (("dapt", "general"), ("dapt+tapt", "dapt"), ("dapt-replay", "dapt"), ("dapt+tapt", "tapt"))
+"""Comparisons between variants, besides each vs the baseline: is it the domain or just more training (DAPT vs
+the budget-matched general control); does TAPT add to DAPT; what replay costs on the task; does DAPT add to TAPT."""
 
 
 def evaluation_inputs(ctx: RunContext) -> dict:
@@ -25,8 +31,8 @@ def _as_array(values: list) -> np.ndarray:
 
 
 def score_variants(task, files: dict[str, list[Path]]) -> tuple[dict, dict]:
-    """Score each variant's per-seed test predictions; paired bootstrap of each variant against baseline."""
-    from dapt.evaluation.bootstrap import paired_bootstrap
+    """Score each variant's per-seed test predictions; compare each variant with the baseline, and the contrasts
+    that answer "domain or just more training?" (``CONTRASTS``), over seeds and test examples."""
     from dapt.evaluation.predictions import read_predictions, score_predictions
 
     missing = [str(f) for fs in files.values() for f in fs if not f.is_file()]
@@ -36,12 +42,13 @@ def score_variants(task, files: dict[str, list[Path]]) -> tuple[dict, dict]:
     scores = score_predictions(task.metric, {task.name: files}, kwargs)[task.name]
     preds = {v: [_as_array(read_predictions(f)[0]) for f in fs] for v, fs in files.items()}
     gold = _as_array(read_predictions(files["baseline"][0])[1])
-    comparisons = {
-        v: paired_bootstrap(task.metric, gold, preds[v], preds["baseline"], tag_scheme=task.tag_scheme)
-        for v in files
-        if v != "baseline"
-    }
-    return scores, comparisons
+
+    def compare(a: str, b: str) -> dict:
+        return seed_aware_comparison(task.metric, gold, preds[a], preds[b], tag_scheme=task.tag_scheme)
+
+    comparisons = {v: compare(v, "baseline") for v in files if v != "baseline"}
+    contrasts = {f"{a} vs {b}": compare(a, b) for a, b in CONTRASTS if a in files and b in files}
+    return scores, comparisons, contrasts
 
 
 def evaluate_stage(ctx: RunContext) -> dict:
@@ -49,14 +56,15 @@ def evaluate_stage(ctx: RunContext) -> dict:
     # Always recomputed (never skipped): it is cheap and reads every fine-tuning output.
     with ctx.stage("evaluate", evaluation_inputs(ctx)) as st:
         st.done = False
-        evaluation: dict = {"test": {}, "comparisons": {}, "learning_curve": {}}
+        evaluation: dict = {"test": {}, "comparisons": {}, "contrasts": {}, "learning_curve": {}}
         for task in r.tasks:
             files = {
                 v: [lay.finetune_dir(task.name, v, s) / "predictions_test.jsonl" for s in r.seeds] for v in r.variants
             }
-            scores, comparisons = score_variants(task, files)
+            scores, comparisons, contrasts = score_variants(task, files)
             evaluation["test"][task.name] = scores
             evaluation["comparisons"][task.name] = comparisons
+            evaluation["contrasts"][task.name] = contrasts
         points: dict[tuple[str, float], list[str]] = {}
         for task_name, variant, fraction in r.curve_points():  # one scoring per (task, fraction), baseline once
             points.setdefault((task_name, fraction), []).append(variant)
@@ -65,9 +73,11 @@ def evaluate_stage(ctx: RunContext) -> dict:
                 v: [lay.finetune_dir(task_name, v, s, fraction) / "predictions_test.jsonl" for s in r.seeds]
                 for v in variants
             }
-            scores, comparisons = score_variants(ctx.task(task_name), files)
+            scores, comparisons, _ = score_variants(ctx.task(task_name), files)
             evaluation["learning_curve"].setdefault(task_name, {})[f"{fraction:g}"] = {
                 v: {**scores[v], **({"vs_baseline": comparisons[v]} if v in comparisons else {})} for v in variants
             }
+        # Holm over every comparison of the report: tasks x (vs baseline + contrasts) x learning-curve points.
+        evaluation["multiplicity"] = {"method": "holm", "n_comparisons": adjust_all(evaluation)}
         lay.evaluation_json.write_text(json.dumps(evaluation, indent=2))
         return evaluation

@@ -2,77 +2,14 @@
 
 from __future__ import annotations
 
-from dapt.report.results import BELOW_FLOOR, REFERENCE_ROWS
+from dapt.report.cost import hours as _hours
+from dapt.report.cost import variant_cost
+from dapt.report.results import REFERENCE_ROWS, best_on_dev
+from dapt.report.verdict import fmt_p, method_lines, verdict_lines
 
 
 def _fmt(x: float | None, digits: int = 4) -> str:
     return "-" if x is None else f"{x:.{digits}f}"
-
-
-def variant_cost(results: dict, task: str, variant: str) -> dict | None:
-    """Pretraining cost behind a variant's model on a task: its own job, plus DAPT's for DAPT+TAPT (cumulative).
-
-    Returns:
-        ``{"tokens", "seconds", "flops", "device", "general_ppl_change"}``, or None for the baseline.
-    """
-    jobs = results.get("pretrain_jobs") or {}
-    chain = {
-        "dapt": ["dapt"],
-        "dapt-replay": ["dapt-replay"],
-        "general": ["general"],
-        "tapt": [f"tapt/{task}"],
-        "dapt+tapt": ["dapt", f"dapt+tapt/{task}"],
-        "knn-tapt": [f"knn-tapt/{task}"],
-    }.get(variant)
-    if not chain or not all((jobs.get(k) or {}).get("summary") for k in chain):
-        return None
-    sums = [jobs[k]["summary"] for k in chain]
-    change = None
-    if sums[-1].get("general_ppl_after") and sums[0].get("general_ppl_before"):
-        change = sums[-1]["general_ppl_after"] / sums[0]["general_ppl_before"] - 1
-    return {
-        "tokens": sum(x["tokens_seen"] for x in sums),
-        "seconds": sum(x["seconds"] for x in sums),
-        "flops": sum(x["total_flops"] for x in sums),
-        "device": sums[-1]["device"],
-        "general_ppl_change": change,
-    }
-
-
-def _hours(cost: dict) -> str:
-    kind = "CPU" if cost["device"].startswith("cpu") else "GPU"
-    return f"{cost['seconds'] / 3600:.2f} {kind}-hours ({cost['device']})"
-
-
-def verdict_lines(results: dict) -> list[str]:
-    """One sentence per (task, variant vs baseline), from the numbers: a difference is called an improvement or a
-    loss only when its 95% CI excludes 0; then what it cost and how general-domain perplexity moved."""
-    lines = []
-    for task, rows in results["tasks"].items():
-        for variant, row in rows.items():
-            cmp = row.get("vs_baseline")
-            if cmp is None:
-                continue
-            lo, hi = cmp["ci95"]
-            metric = row["metric"]
-            if lo > 0:
-                what = f"improved {task} {metric} by {cmp['diff']:+.4f}"
-            elif hi < 0:
-                what = f"lowered {task} {metric} by {cmp['diff']:+.4f}"
-            else:
-                what = f"made no significant difference to {task} {metric} ({cmp['diff']:+.4f})"
-            line = f"- **{variant}** {what} (95% CI {lo:+.4f} to {hi:+.4f}, p = {cmp['p_value']:.3f})"
-            cost = variant_cost(results, task, variant)
-            if cost:
-                line += f" for {_hours(cost)} of continued pretraining ({cost['tokens']:,} tokens)"
-                if cost["general_ppl_change"] is not None:
-                    verb = "rose" if cost["general_ppl_change"] > 0 else "fell"
-                    line += f"; general-domain perplexity {verb} {abs(cost['general_ppl_change']):.0%}"
-            line += "."
-            if row.get("below_floor") or rows.get("baseline", {}).get("below_floor"):
-                line += f" Caution: a variant is {BELOW_FLOOR}."
-            lines.append(line)
-    return lines or ["- Only the baseline was run: nothing to compare."]
 
 
 def cost_lines(results: dict) -> list[str]:
@@ -127,21 +64,21 @@ def learning_curve_lines(results: dict, figures: dict) -> list[str]:
     out.append(
         "Fine-tuned on stratified subsets of the train set, the same subset for every variant (per seed; nested "
         "across fractions); dev and test are the full splits. Δ: paired bootstrap vs the baseline at the same "
-        "fraction, pooled over seeds."
+        "fraction, over seeds and test examples."
     )
     for task in results["tasks"]:
         points = curve_points(results, task)
         if not points:
             continue
         out += ["", f"### {task}", ""]
-        out.append("| train fraction | train examples | variant | mean ± std | Δ vs baseline [95% CI] | p |")
-        out.append("|---|---:|---|---|---|---|")
+        out.append("| train fraction | train examples | variant | mean ± std | Δ vs baseline [95% CI] | p | p (Holm) |")
+        out.append("|---|---:|---|---|---|---|---|")
         for frac, rows in points.items():
             for v, r in rows.items():
                 n = r.get("train_examples")
                 cmp = r.get("vs_baseline")
                 delta = f"{cmp['diff']:+.4f} [{cmp['ci95'][0]:+.4f}, {cmp['ci95'][1]:+.4f}]" if cmp else "-"
-                p = f"{cmp['p_value']:.3f}" if cmp else "-"
+                p = _p_cells(cmp)
                 out.append(
                     f"| {frac:g} | {n[0] if n else 'all'} | {v} | {r['mean']:.4f} ± {r['std']:.4f} | {delta} | {p} |"
                 )
@@ -165,6 +102,14 @@ def replay_lines(results: dict) -> list[str]:
     ]
 
 
+def _p_cells(cmp: dict | None) -> str:
+    """The raw and the Holm-adjusted p-value, as two table cells."""
+    if not cmp:
+        return "- | -"
+    adj = fmt_p(cmp["p_adjusted"]) if "p_adjusted" in cmp else "-"
+    return f"{fmt_p(cmp['p_value'])} | {adj}"
+
+
 def _figure(figures: dict, key: str, alt: str) -> list[str]:
     return ["", f"![{alt}]({figures[key]})"] if key in figures else []
 
@@ -180,6 +125,8 @@ def render_report(results: dict, figures: dict | None = None) -> str:
     out.append("")
     out.append("## Verdict")
     out.append("")
+    out += method_lines(results)
+    out.append("")
     out += verdict_lines(results)
     out += _figure(figures, "delta", "difference vs baseline with 95% CI")
     if results.get("flags"):
@@ -192,22 +139,30 @@ def render_report(results: dict, figures: dict | None = None) -> str:
     for task, rows in results["tasks"].items():
         out += ["", f"## {task}", ""]
         metric = next(iter(rows.values()))["metric"]
-        out.append(f"Test {metric}, mean ± std over seeds; difference vs baseline with a paired-bootstrap 95% CI.")
+        out.append(
+            f"Test {metric}, mean ± std over seeds; difference vs baseline with a 95% CI over seeds and test examples; "
+            "the best variant is chosen on dev."
+        )
         out.append("")
-        out.append("| variant | mean ± std | per seed | dev (per seed) | Δ vs baseline [95% CI] | p | note |")
-        out.append("|---|---|---|---|---|---|---|")
-        scored = {v: r for v, r in rows.items() if not r.get("reference")}
-        best = max(scored, key=lambda v: scored[v]["mean"]) if scored else None
+        out.append(
+            "| variant | mean ± std | per seed | dev (per seed) | Δ vs baseline [95% CI] | p | p (Holm) | note |"
+        )
+        out.append("|---|---|---|---|---|---|---|---|")
+        best = best_on_dev(rows)
         for variant, r in rows.items():
             if r.get("reference"):
-                out.append(f"| {variant} (reference) | {_fmt(r['mean'])} | - | {_fmt(r.get('dev'))} | - | - | floor |")
+                out.append(
+                    f"| {variant} (reference) | {_fmt(r['mean'])} | - | {_fmt(r.get('dev'))} | - | - | - | floor |"
+                )
                 continue
             cmp = r.get("vs_baseline")
             delta = f"{cmp['diff']:+.4f} [{cmp['ci95'][0]:+.4f}, {cmp['ci95'][1]:+.4f}]" if cmp else "-"
-            p = f"{cmp['p_value']:.3f}" if cmp else "-"
+            p = _p_cells(cmp)
             notes = []
             if variant == best:
-                notes.append("**best**")
+                notes.append("**best on dev**")
+            if r.get("negative_transfer"):
+                notes.append("negative transfer")
             if r.get("below_floor"):
                 notes.append("below tfidf-lr floor")
             out.append(

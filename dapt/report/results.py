@@ -7,7 +7,9 @@ Contract (keys other tools rely on; more are welcome)::
 
 Besides the variants, each task carries the reference rows ``majority`` and ``tfidf-lr`` (``"reference": true``),
 and each variant other than the baseline a ``vs_baseline`` paired-bootstrap comparison, also flattened into
-``diff_vs_baseline``, ``ci95`` and ``p_vs_baseline``. With a learning curve, ``learning_curve`` holds the same rows
+``diff_vs_baseline``, ``ci95``, ``p_vs_baseline`` and ``p_adjusted_vs_baseline`` (Holm over the report's
+comparisons). ``contrasts`` holds the comparisons between variants (``"dapt vs general"``...), ``best_on_dev`` the
+variant each task would pick on dev. With a learning curve, ``learning_curve`` holds the same rows
 per task, train fraction and variant: ``{"<task>": {"<fraction>": {"<variant>": row}}}``.
 """
 
@@ -47,7 +49,23 @@ def variant_row(entry: dict, seeds: list[int], dev_scores: list[float], comparis
         row["diff_vs_baseline"] = comparison["diff"]
         row["ci95"] = comparison["ci95"]
         row["p_vs_baseline"] = comparison["p_value"]
+        if "p_adjusted" in comparison:
+            row["p_adjusted_vs_baseline"] = comparison["p_adjusted"]
     return row
+
+
+NEGATIVE_TRANSFER = "significantly worse than the baseline after correction for multiplicity: negative transfer"
+
+
+def p_for_verdict(comparison: dict) -> float:
+    """The p-value a verdict reads: Holm-adjusted where the evaluation made several comparisons."""
+    return comparison.get("p_adjusted", comparison["p_value"])
+
+
+def best_on_dev(rows: dict) -> str | None:
+    """The variant with the highest mean dev score (choices are made on dev; test is only reported)."""
+    scored = {v: r for v, r in rows.items() if not r.get("reference") and r.get("dev_scores")}
+    return max(scored, key=lambda v: float(np.mean(scored[v]["dev_scores"]))) if scored else None
 
 
 def build_results(
@@ -91,6 +109,19 @@ def build_results(
                             "message": BELOW_FLOOR,
                         }
                     )
+            cmp = row.get("vs_baseline")
+            if cmp is not None and cmp["diff"] < 0 and p_for_verdict(cmp) < 0.05:
+                row["negative_transfer"] = True
+                flags.append(
+                    {
+                        "task": task,
+                        "variant": variant,
+                        "mean": mean,
+                        "floor": "baseline",
+                        "floor_score": float(np.mean(variants["baseline"]["scores"])),
+                        "message": NEGATIVE_TRANSFER,
+                    }
+                )
             rows[variant] = row
         for ref in REFERENCE_ROWS:
             if ref in floors.get(task, {}):
@@ -104,12 +135,14 @@ def build_results(
                     "dev": f.get("dev"),
                 }
         tasks[task] = rows
+    best = {task: best_on_dev(rows) for task, rows in tasks.items()}
     return {
         "recipe": recipe_name,
         "config_hash": config_hash,
         "seeds": seeds,
         "tasks": tasks,
         "flags": flags,
+        "best_on_dev": best,
         **(extra or {}),
     }
 

@@ -61,7 +61,7 @@ def _finetune_tables(ctx: RunContext) -> tuple[dict, dict, dict]:
     return dev, cost, labels
 
 
-def _curve_rows(ctx: RunContext, evaluation: dict) -> dict:
+def _curve_rows(ctx: RunContext, evaluation: dict, floors: dict) -> dict:
     from dapt.report.results import variant_row
 
     curve: dict = {}
@@ -76,6 +76,9 @@ def _curve_rows(ctx: RunContext, evaluation: dict) -> dict:
                 row["train_fraction"] = float(frac)
                 row["train_examples"] = [x["examples"]["train"] for x in sums]
                 row["train_seconds_mean"] = float(np.mean([x["train_seconds"] for x in sums]))
+                floor = floors.get(task_name, {}).get("tfidf-lr")
+                if floor is not None:  # a curve point is held to the same floor as the full-train rows
+                    row["below_floor"] = bool(row["mean"] <= floor["test"])
                 curve.setdefault(task_name, {}).setdefault(frac, {})[v] = row
     return curve
 
@@ -96,10 +99,10 @@ def _report(ctx: RunContext) -> dict:
         raise FileNotFoundError(f"report needs {lay.evaluation_json}: run `dapt evaluate` first")
     evaluation = json.loads(lay.evaluation_json.read_text())
     dev, cost, labels = _finetune_tables(ctx)
-    curve = _curve_rows(ctx, evaluation)
     floors = {
         t.name: json.loads(lay.floors_file(t.name).read_text()) for t in r.tasks if lay.floors_file(t.name).is_file()
     }
+    curve = _curve_rows(ctx, evaluation, floors)
     info = ctx.ledger.read()
     corpus_stats = _read_json(lay.corpus_dir / "stats.json")
     extra = {
@@ -115,6 +118,8 @@ def _report(ctx: RunContext) -> dict:
             for job in pretrain_jobs(r)
         },
         "finetune_cost": cost,
+        "contrasts": evaluation.get("contrasts", {}),
+        "multiplicity": evaluation.get("multiplicity"),
         **({"learning_curve": curve} if curve else {}),
         "labels": labels,
         "floors": floors,

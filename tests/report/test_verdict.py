@@ -149,3 +149,40 @@ def test_replay_effect_is_reported():
     text = " ".join(replay_lines(results))
     assert "8 general blocks" in text and "35.0 after plain DAPT, 24.0 with replay" in text
     assert replay_lines({"pretrain_jobs": {"dapt": job(35.0, 8.0)}}) == []
+
+
+def test_best_is_chosen_on_dev_not_test():
+    test = {
+        "t": {
+            "baseline": {"metric": "accuracy", "scores": [0.9, 0.9]},
+            "dapt": {"metric": "accuracy", "scores": [0.5, 0.5]},
+        }
+    }
+    dev = {"t": {"baseline": [0.4, 0.4], "dapt": [0.8, 0.8]}}  # dapt wins on dev, loses on test
+    r = build_results("x", "h", [0, 1], test, dev, {"t": {"dapt": comparison(-0.4, -0.5, -0.3, 0.001)}}, {})
+    assert r["best_on_dev"] == {"t": "dapt"}
+    assert "| dapt | 0.5000 ± 0.0000 |" in render_report(r) and "**best on dev**" in render_report(r)
+
+
+def test_verdict_reads_the_adjusted_p_and_flags_negative_transfer():
+    adjusted = {**comparison(0.03, 0.01, 0.05, 0.02), "p_adjusted": 0.08, "n_comparisons": 10}
+    negative = {**comparison(-0.03, -0.05, -0.01, 0.001), "p_adjusted": 0.01, "n_comparisons": 10}
+    r = synthetic({"dapt": adjusted, "tapt": negative})
+    gain, loss = verdict_lines(r)
+    assert "not significant after correction for 10 comparisons" in gain and "improved" not in gain
+    assert "Holm-adjusted p = 0.080 over 10 comparisons" in gain
+    assert "**tapt** lowered" in loss and "Negative transfer" in loss and "p = 0.001," in loss
+    assert any(f["variant"] == "tapt" and "negative transfer" in f["message"] for f in r["flags"])
+
+
+def test_a_wide_interval_is_inconclusive_not_no_difference():
+    wide = {**comparison(0.01, -0.04, 0.06, 0.6), "mdd80": 0.07, "seeds_for_1pt": 40}
+    (line,) = verdict_lines(synthetic({"dapt": wide}))
+    assert "inconclusive with 3 seeds" in line and "needs 40 seeds" in line and "no significant" not in line
+
+
+def test_contrasts_reach_the_verdict():
+    r = synthetic({"dapt": comparison(0.04, 0.02, 0.06, 0.001)})
+    r["contrasts"] = {"chemprot": {"dapt vs general": comparison(0.02, 0.005, 0.035, 0.01)}}
+    line = verdict_lines(r)[-1]
+    assert line.startswith("- **dapt vs general** on chemprot: dapt - general = +0.0200, improved")
