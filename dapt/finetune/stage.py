@@ -7,6 +7,7 @@ import json
 from dapt.pretrain import job_inputs
 from dapt.run.context import RunContext
 from dapt.run.plan import PretrainJob, finetune_key
+from dapt.run.provenance import source_hash
 
 
 def finetune_inputs(ctx: RunContext, task_name: str, variant: str, seed: str | int, fraction: float = 1.0) -> dict:
@@ -23,6 +24,7 @@ def finetune_inputs(ctx: RunContext, task_name: str, variant: str, seed: str | i
         "model": model,
         "variant": variant,
         "seed": seed,
+        "code": source_hash("finetune", "tasks", "metrics"),
         # Only on learning-curve points, so the full-train stages keep their hashes.
         **(
             {"train_fraction": f"frac{fraction:g}", "min_train_steps": r.learning_curve.min_train_steps}
@@ -37,7 +39,8 @@ def finetune_stage(
 ) -> dict:
     key = finetune_key(task_name, variant, seed, fraction)
     out = ctx.layout.finetune_dir(task_name, variant, seed, fraction)
-    with ctx.stage(key, finetune_inputs(ctx, task_name, variant, f"seed{seed}", fraction)) as st:
+    outputs = (out / "summary.json", out / "predictions_test.jsonl")
+    with ctx.stage(key, finetune_inputs(ctx, task_name, variant, f"seed{seed}", fraction), outputs) as st:
         if st.done:
             return json.loads((out / "summary.json").read_text())
         model_dir = ctx.model_dir(variant, task_name)

@@ -74,7 +74,7 @@ class Cleaner:
         self.vocab = Vocabulary()
         self.exact = HashIndex()
         d = cfg.decontaminate
-        self.tasks = TaskNgrams.build(tasks if d.mode != "off" else {}, self.vocab, d.ngram_words)
+        self.tasks = TaskNgrams.build(tasks if d.mode != "off" else {}, self.vocab, d.ngram_words, d.min_words)
         self.contaminated = {name: 0 for name in self.tasks.names}
         self.flagged = 0
         self.near = NearDupIndex(cfg.dedup.threshold, cfg.dedup.num_perm, cfg.dedup.seed) if cfg.dedup.near else None
@@ -132,7 +132,7 @@ class Cleaner:
 
         if self.tasks.names:
             h, d = ngram_hashes(mixed, starts, self.cfg.decontaminate.ngram_words)
-            masks = self.tasks.match(h, d, len(docs))
+            masks = self.tasks.match(h, d, len(docs)) | self.tasks.match_short(mixed, starts, len(docs))
             for i in np.flatnonzero(masks):
                 names = self.tasks.task_names(int(masks[i]))
                 for n in names:
@@ -142,7 +142,8 @@ class Cleaner:
                     self._drop(
                         docs[i],
                         "contaminated",
-                        f"shares a {self.cfg.decontaminate.ngram_words}-word n-gram with {'/'.join(names)}",
+                        f"shares a {self.cfg.decontaminate.ngram_words}-word n-gram or a whole short text with "
+                        f"{'/'.join(names)}",
                     )
                 else:
                     self.flagged += 1

@@ -161,6 +161,7 @@ def run_ingest(
             "ngram_words": d.ngram_words,
             "splits": list(d.splits),
             "task_ngrams": cleaner.tasks.per_task,
+            "task_short_texts": cleaner.tasks.short_per_task,
             "documents_per_task": cleaner.contaminated,
             "flagged": cleaner.flagged,
         },

@@ -8,6 +8,7 @@ import json
 import logging
 
 from dapt.run.context import RunContext
+from dapt.run.provenance import source_hash
 
 log = logging.getLogger("dapt")
 
@@ -27,6 +28,8 @@ def corpus_inputs(ctx: RunContext) -> dict:
         "block_size": r.pretrain.block_size,
         "heldout_fraction": r.pretrain.heldout_fraction,
         "seed": r.pretrain.seed,
+        # Decontamination reads tasks through dapt.tasks: its code shapes the corpus too.
+        "code": source_hash("ingest", "tasks"),
     }
 
 
@@ -50,7 +53,10 @@ def ingest_corpora(ctx: RunContext, progress: bool = True) -> dict:
     """Ingest the domain corpus and the general corpus if any, then the domain diagnostics (fertility, vocabulary
     overlap) across corpora and tasks. Returns the domain corpus's stats."""
     lay = ctx.layout
-    with ctx.stage("ingest", corpus_inputs(ctx)) as st:
+    outputs = (lay.corpus_dir / "stats.json", lay.corpus_dir / "dataset" / "train")
+    if ctx.recipe.general_corpus is not None:
+        outputs += (lay.general_dir / "stats.json",)
+    with ctx.stage("ingest", corpus_inputs(ctx), outputs) as st:
         if st.done:
             log.info("ingest: complete for this recipe hash, skipped")
             return json.loads((lay.corpus_dir / "stats.json").read_text())
@@ -86,7 +92,7 @@ def ingest_task_corpus(ctx: RunContext, kind: str, task_name: str, progress: boo
     """The corpus of a per-task variant: the task's train text (``tapt``), plus its nearest domain documents
     (``knn-tapt``). Decontaminated against every task's dev/test text like the domain corpus."""
     out = ctx.layout.task_corpus_dir(kind, task_name)
-    with ctx.stage(f"ingest/{kind}/{task_name}", task_corpus_inputs(ctx, kind, task_name)) as st:
+    with ctx.stage(f"ingest/{kind}/{task_name}", task_corpus_inputs(ctx, kind, task_name), (out / "stats.json",)) as st:
         if st.done:
             return json.loads((out / "stats.json").read_text())
         from dapt.ingest.process import run_ingest

@@ -10,6 +10,7 @@ from dapt.ingest import corpus_inputs, ingest_task_corpus, task_corpus_inputs
 from dapt.recipe import PretrainConfig
 from dapt.run.context import RunContext
 from dapt.run.plan import PretrainJob, pretrain_jobs
+from dapt.run.provenance import source_hash
 
 log = logging.getLogger("dapt")
 
@@ -30,6 +31,7 @@ def job_inputs(ctx: RunContext, job: PretrainJob) -> dict:
         "tapt": r.tapt.hash_dump() if job.task else None,
         "init": init,
         "variant": job.variant,
+        "code": source_hash("pretrain"),
     }
 
 
@@ -67,7 +69,8 @@ def pretrain_all(ctx: RunContext, progress: bool = True) -> dict | None:
 def pretrain_job(ctx: RunContext, job: PretrainJob, progress: bool = True) -> dict:
     lay, r = ctx.layout, ctx.recipe
     out_dir = lay.job_dir(job)
-    with ctx.stage(job.key, job_inputs(ctx, job)) as st:
+    outputs = (out_dir / "summary.json", out_dir / "model" / "config.json")
+    with ctx.stage(job.key, job_inputs(ctx, job), outputs) as st:
         if st.done:
             log.info("%s: complete for this recipe hash, skipped", job.key)
             return json.loads((out_dir / "summary.json").read_text())

@@ -77,6 +77,9 @@ class DecontaminationConfig(_Strict):
     """``drop``: remove pretraining documents that share an n-gram with task dev/test text; ``flag``: keep them and
     list them in ``contaminated.jsonl``; ``off``: no check (the data card says so)."""
     ngram_words: PositiveInt = 13
+    min_words: PositiveInt = 8
+    """A task text shorter than ``ngram_words`` but at least this long is matched as a word run inside corpus
+    documents; shorter ones (a 3-word heading would match half the corpus) only as a whole document."""
     splits: list[Literal["train", "dev", "test"]] = ["dev", "test"]
     """Task splits the corpus is checked against (train text is allowed in pretraining: that is TAPT)."""
 

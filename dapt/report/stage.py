@@ -130,6 +130,8 @@ def _report(ctx: RunContext) -> dict:
             "data_root": info.get("data_root"),
             "corpus_manifest_hash": (corpus_stats or {}).get("manifest_hash"),
             "model_sha256": model_hashes(ctx),
+            # Every commit any recorded stage was built at: more than one means the results span code versions.
+            "stage_commits": sorted({st.get("git_commit") for st in info["stages"].values()} - {None}),
         },
     }
     results = build_results(

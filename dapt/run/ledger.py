@@ -9,7 +9,10 @@ Every stage uses it the same way::
         ... build ...
         return output          # leaving the block normally records the stage as done, with its time
 
-A stage whose body raises is not recorded, so a rerun redoes it.
+A stage whose body raises is not recorded, so a rerun redoes it. A stage is done only when its record matches
+*and* every output it names still exists (a deleted output folder is rebuilt, not trusted). Each stage's inputs
+carry a hash of the source of the code that builds it (:func:`dapt.run.provenance.source_hash`), so a rerun after a
+code change redoes it; each record carries the git commit and dapt version that built it.
 """
 
 from __future__ import annotations
@@ -89,11 +92,17 @@ class Ledger:
         self.update(change)
 
     @contextmanager
-    def stage(self, key: str, inputs: dict) -> Iterator[StageRecord]:
+    def stage(self, key: str, inputs: dict, outputs: tuple[Path, ...] = ()) -> Iterator[StageRecord]:
+        from dapt.run.provenance import stage_provenance
+
         h = inputs_hash(inputs)
         with self.lock(key):
-            record = StageRecord(key, self.is_done(key, h))
+            done = self.is_done(key, h)
+            missing = [str(p) for p in outputs if not p.exists()]
+            if done and missing:
+                log.warning("%s: recorded as done but %s is missing; redoing it", key, missing[0])
+            record = StageRecord(key, done and not missing)
             t0 = time.perf_counter()
             yield record
             if not record.done:
-                self.mark(key, h, time.perf_counter() - t0)
+                self.mark(key, h, time.perf_counter() - t0, **stage_provenance())

@@ -112,3 +112,32 @@ def test_no_task_13gram_survives_in_the_packed_biomed_corpus(tmp_path, data_root
     src_file, line = dropped[0]["doc_id"].rsplit(":", 1)
     raw = (data_root / src_file).read_text().splitlines()[int(line) - 1]
     assert _ngrams(tok.decode(tok(raw, add_special_tokens=False)["input_ids"])) & task_grams
+
+
+def test_a_short_dev_sentence_inside_a_longer_abstract_is_dropped(tmp_path, splade_dir):
+    """A 9-word dev sentence (fewer than the 13 n-gram words) is caught as a word run inside a corpus document,
+    written with a decomposed accent where the task has the composed one (both sides are NFC-normalised); a
+    5-word one is not (below ``min_words``), and 8 of its 9 words are not enough."""
+    import unicodedata
+
+    root = tmp_path / "data"
+    (root / "t").mkdir(parents=True)
+    short = "Café staff reported fewer migraines after the intervention."  # 9 words
+    for split, text in [("train", "Train text."), ("dev", short), ("test", "Aspirin helps some patients.")]:
+        (root / "t" / f"{split}.jsonl").write_text(json.dumps({"text": text, "label": "x"}) + "\n")
+    decomposed = unicodedata.normalize("NFD", short)
+    corpus = [
+        f"In a cohort of nurses, we measured headache days. {decomposed} No other outcome changed at all.",
+        "In a second cohort, staff reported fewer migraines after the intervention, we saw it again here.",
+        "Aspirin helps some patients, and this abstract says so in a long sentence about aspirin use.",
+    ]
+    (root / "corpus.txt").write_text("\n".join(corpus) + "\n")
+    task = TaskConfig(name="toy", format="jsonl", train="t/train.jsonl", dev="t/dev.jsonl", test="t/test.jsonl")
+    cfg = CorpusConfig(sources=[CorpusSource(name="c", path="corpus.txt")])
+    tok = AutoTokenizer.from_pretrained(splade_dir)
+    res = run_ingest(cfg, root, tmp_path / "o", tok, 32, 0.0, progress=False, tasks=[task])
+    assert res.stats["documents"]["dropped"] == {"contaminated": 1} and res.stats["documents"]["kept"] == 2
+    rejects = [json.loads(x) for x in (tmp_path / "o" / "rejects.jsonl").read_text().splitlines()]
+    assert [(r["doc_id"], r["reason"]) for r in rejects] == [("corpus.txt:1", "contaminated")]
+    assert rejects[0]["excerpt"].startswith("In a cohort of nurses")
+    assert res.stats["decontamination"]["task_short_texts"] == {"toy": 1}
