@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Annotated
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -35,6 +36,10 @@ class Recipe(_Strict):
     tapt: TaptConfig = TaptConfig()
     floors: bool = True
     """Compute the majority-class and TF-IDF + logistic-regression reference rows for every task."""
+    forgetting_max_base_ppl: Annotated[float, Field(gt=0)] = 100.0
+    """General-text perplexity change is called forgetting only when the base model's own general perplexity is at
+    most this (it is a language model on general text); above it, the base has no usable LM head (a retrieval
+    model's MLM head, a randomly initialised one) and the report shows the numbers without a verdict."""
     learning_curve: LearningCurveConfig | None = None
 
     @model_validator(mode="after")

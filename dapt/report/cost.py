@@ -25,7 +25,9 @@ def variant_cost(results: dict, task: str, variant: str) -> dict | None:
     change = None
     if sums[-1].get("general_ppl_after") and sums[0].get("general_ppl_before"):
         change = sums[-1]["general_ppl_after"] / sums[0]["general_ppl_before"] - 1
+    base_ppl = sums[0].get("general_ppl_before")
     return {
+        "base_general_ppl": base_ppl,
         "tokens": sum(x["tokens_seen"] for x in sums),
         "seconds": sum(x["seconds"] for x in sums),
         "flops": sum(x["total_flops"] for x in sums),

@@ -118,6 +118,7 @@ def _report(ctx: RunContext) -> dict:
             for job in pretrain_jobs(r)
         },
         "finetune_cost": cost,
+        "forgetting_max_base_ppl": r.forgetting_max_base_ppl,
         "contrasts": evaluation.get("contrasts", {}),
         "multiplicity": evaluation.get("multiplicity"),
         **({"learning_curve": curve} if curve else {}),

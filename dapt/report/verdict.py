@@ -25,6 +25,20 @@ def p_phrase(name: str, p: float) -> str:
     return f"{name} < 0.001" if p < 0.001 else f"{name} = {p:.3f}"
 
 
+def _forgetting(cost: dict, max_base_ppl: float) -> str:
+    """General-text perplexity: a forgetting verdict only when the base is a language model on general text."""
+    change, base = cost["general_ppl_change"], cost.get("base_general_ppl")
+    if change is None:
+        return ""
+    verb = "rose" if change > 0 else "fell"
+    if base is not None and base > max_base_ppl:
+        return (
+            f"; general-text perplexity {verb} {abs(change):.0%}, but the base model's is {base:,.0f} (above "
+            f"{max_base_ppl:g}: it has no usable LM head), so this is no measure of forgetting"
+        )
+    return f"; general-domain perplexity {verb} {abs(change):.0%}" + (" (forgetting)" if change > 0 else "")
+
+
 def judgement(cmp: dict, n_seeds: int) -> str:
     """``improved`` / ``lowered`` / a reason it is neither, from the adjusted p, the CI and the power."""
     lo, hi = cmp["ci95"]
@@ -69,9 +83,7 @@ def verdict_lines(results: dict) -> list[str]:
             cost = variant_cost(results, task, variant)
             if cost:
                 line += f" for {_hours(cost)} of continued pretraining ({cost['tokens']:,} tokens)"
-                if cost["general_ppl_change"] is not None:
-                    verb = "rose" if cost["general_ppl_change"] > 0 else "fell"
-                    line += f"; general-domain perplexity {verb} {abs(cost['general_ppl_change']):.0%}"
+                line += _forgetting(cost, results.get("forgetting_max_base_ppl", 100.0))
             line += "."
             if row.get("negative_transfer"):
                 line += " **Negative transfer.**"

@@ -186,3 +186,12 @@ def test_contrasts_reach_the_verdict():
     r["contrasts"] = {"chemprot": {"dapt vs general": comparison(0.02, 0.005, 0.035, 0.01)}}
     line = verdict_lines(r)[-1]
     assert line.startswith("- **dapt vs general** on chemprot: dapt - general = +0.0200, improved")
+
+
+def test_perplexity_of_a_base_without_an_lm_head_is_not_called_forgetting():
+    r = synthetic({"dapt": comparison(0.04, 0.02, 0.06, 0.001)}, {"dapt": job(1000, 60, 4954.0, 277.0)})
+    (line,) = verdict_lines(r)
+    assert "fell 94%" in line and "4,954" in line and "no measure of forgetting" in line
+    assert "(forgetting)" not in line
+    lm = synthetic({"dapt": comparison(0.04, 0.02, 0.06, 0.001)}, {"dapt": job(1000, 60, 20.0, 25.0)})
+    assert "general-domain perplexity rose 25% (forgetting)" in verdict_lines(lm)[0]
