@@ -21,11 +21,15 @@ def _counting_floors(monkeypatch):
     return calls
 
 
-def test_a_deleted_stage_output_is_rebuilt(tmp_path, data_root, monkeypatch):
-    calls = _counting_floors(monkeypatch)
+def _open(tmp_path, data_root) -> Run:
     recipe = tmp_path / "lr0.yaml"
     recipe.write_text(LR0)
-    run = Run.open(recipe, data_dir=str(data_root), out=str(tmp_path / "run"))
+    return Run.open(recipe, data_dir=str(data_root), out=str(tmp_path / "run"))
+
+
+def test_a_deleted_stage_output_is_rebuilt(tmp_path, data_root, monkeypatch):
+    calls = _counting_floors(monkeypatch)
+    run = _open(tmp_path, data_root)
     run.floors("chemprot")
     run.floors("chemprot")
     assert len(calls) == 1  # done and its output is there: reused
@@ -38,9 +42,7 @@ def test_a_deleted_stage_output_is_rebuilt(tmp_path, data_root, monkeypatch):
 
 def test_a_changed_stage_source_reruns_the_stage(tmp_path, data_root, monkeypatch):
     calls = _counting_floors(monkeypatch)
-    recipe = tmp_path / "lr0.yaml"
-    recipe.write_text(LR0)
-    run = Run.open(recipe, data_dir=str(data_root), out=str(tmp_path / "run"))
+    run = _open(tmp_path, data_root)
     run.floors("chemprot")
     before = run.stage_hash("floors/chemprot")
     monkeypatch.setattr(dapt.floors.stage, "source_hash", lambda *pkgs: "changed-code")
