@@ -6,6 +6,7 @@ shards' reader: ingest's output contract) and :func:`diagnostics_markdown`.
 """
 
 from dapt.ingest.diagnostics import diagnostics_markdown
+from dapt.ingest.documents import heldout_ids, iter_documents, write_documents
 from dapt.ingest.process import IngestResult, run_ingest
 from dapt.ingest.shards import load_blocks
 from dapt.ingest.stage import corpus_inputs, ingest_corpora, ingest_task_corpus, task_corpus_inputs
@@ -14,9 +15,12 @@ __all__ = [
     "IngestResult",
     "corpus_inputs",
     "diagnostics_markdown",
+    "heldout_ids",
     "ingest_corpora",
     "ingest_task_corpus",
+    "iter_documents",
     "load_blocks",
     "run_ingest",
     "task_corpus_inputs",
+    "write_documents",
 ]

@@ -8,7 +8,6 @@ so the dot product is the cosine similarity. The domain corpus's embeddings are 
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import logging
@@ -17,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
+
+from dapt.ingest.documents import iter_documents
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,8 @@ def embed(
 
 
 def read_documents(corpus_dir: Path) -> list[dict]:
-    with gzip.open(corpus_dir / "documents.jsonl.gz", "rt", encoding="utf-8") as f:
-        return [json.loads(x) for x in f]
+    """The candidates: the corpus's training documents (held-out ones never enter a TAPT corpus)."""
+    return list(iter_documents(corpus_dir))
 
 
 def domain_embeddings(corpus_dir: Path, model_dir: Path, texts: list[str], progress: bool = False) -> np.ndarray:

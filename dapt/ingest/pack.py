@@ -45,6 +45,46 @@ class PackCounts:
         return self.padding_tokens / max(1, self.blocks * self.block_size)
 
 
+class BlockPacker:
+    """Push-style packing of one stream: ``add`` a document's ids, get back the blocks it completed; ``finish``
+    pads out the last one. Several packers can share one :class:`PackCounts` (train and held-out streams)."""
+
+    def __init__(self, block_size: int, special: SpecialIds, counts: PackCounts | None = None):
+        if block_size < 3:
+            raise ValueError(f"block_size must be >= 3 (2 framing tokens + content), got {block_size}")
+        self.block_size, self.special = block_size, special
+        self.counts = counts if counts is not None else PackCounts()
+        self.counts.block_size = block_size
+        self.width = block_size - 2
+        self.buf: list[int] = []
+
+    def _frame(self, chunk: list[int]) -> tuple[np.ndarray, int]:
+        n_real = len(chunk) + 2
+        block = np.full(self.block_size, self.special.pad, dtype=np.int32)
+        block[0] = self.special.cls
+        block[1 : 1 + len(chunk)] = chunk
+        block[1 + len(chunk)] = self.special.sep
+        self.counts.blocks += 1
+        self.counts.padding_tokens += self.block_size - n_real
+        return block, n_real
+
+    def add(self, ids: list[int]) -> list[tuple[np.ndarray, int]]:
+        self.counts.documents += 1
+        self.counts.content_tokens += len(ids)
+        self.buf.extend(ids)
+        self.buf.append(self.special.sep)
+        out = []
+        while len(self.buf) >= self.width:
+            out.append(self._frame(self.buf[: self.width]))
+            del self.buf[: self.width]
+        return out
+
+    def finish(self) -> list[tuple[np.ndarray, int]]:
+        out = [self._frame(self.buf)] if self.buf else []
+        self.buf = []
+        return out
+
+
 def pack_blocks(
     docs: Iterable[list[int]], block_size: int, special: SpecialIds, counts: PackCounts | None = None
 ) -> Iterator[tuple[np.ndarray, int]]:
@@ -56,33 +96,10 @@ def pack_blocks(
         special: the framing, separator and padding ids.
         counts: filled in as blocks are produced.
     """
-    if block_size < 3:
-        raise ValueError(f"block_size must be >= 3 (2 framing tokens + content), got {block_size}")
-    counts = counts if counts is not None else PackCounts()
-    counts.block_size = block_size
-    width = block_size - 2
-    buf: list[int] = []
-
-    def frame(chunk: list[int]) -> tuple[np.ndarray, int]:
-        n_real = len(chunk) + 2
-        block = np.full(block_size, special.pad, dtype=np.int32)
-        block[0] = special.cls
-        block[1 : 1 + len(chunk)] = chunk
-        block[1 + len(chunk)] = special.sep
-        counts.blocks += 1
-        counts.padding_tokens += block_size - n_real
-        return block, n_real
-
+    packer = BlockPacker(block_size, special, counts)
     for ids in docs:
-        counts.documents += 1
-        counts.content_tokens += len(ids)
-        buf.extend(ids)
-        buf.append(special.sep)
-        while len(buf) >= width:
-            yield frame(buf[:width])
-            del buf[:width]
-    if buf:
-        yield frame(buf)
+        yield from packer.add(ids)
+    yield from packer.finish()
 
 
 def unpack_stream(blocks: Iterable[tuple[np.ndarray, int]]) -> list[int]:

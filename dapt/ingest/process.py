@@ -20,7 +20,7 @@ from dapt.ingest.data_card import render_data_card
 from dapt.ingest.decontaminate import task_texts
 from dapt.ingest.diagnostics import TOP_K, stopwords
 from dapt.ingest.manifest import build_manifest
-from dapt.ingest.pack import PackCounts, SpecialIds, pack_blocks
+from dapt.ingest.pack import BlockPacker, PackCounts, SpecialIds
 from dapt.ingest.readers import Document, Rejected, check_source, read_source
 from dapt.ingest.shards import ShardWriter
 from dapt.recipe import CorpusConfig, TaskConfig
@@ -38,7 +38,7 @@ _M64 = (1 << 64) - 1
 
 
 def _heldout(index: int, fraction: float, seed: int) -> bool:
-    """Streaming, deterministic split: block ``index`` is held out with probability ``fraction`` (SplitMix64 of
+    """Streaming, deterministic split: kept document ``index`` is held out with probability ``fraction`` (SplitMix64 of
     the index and seed, in plain integers: one call per block)."""
     if fraction <= 0:
         return False
@@ -107,25 +107,42 @@ def run_ingest(
     # The kept documents as text (for kNN selection, inspection): gzip level 1 costs ~0.3 s per 25 MB.
     docs_out = gzip.open(out_dir / "documents.jsonl.gz", "wt", encoding="utf-8", compresslevel=1)  # noqa: SIM115
 
-    def tokenized() -> Iterator[list[int]]:
+    def tokenized() -> Iterator[tuple[str, list[int]]]:
         for batch in prefetched(clean_batches(records(), cleaner)):
             for d in batch:
                 docs_out.write(json.dumps({"id": d.doc_id, "source": d.source, "text": d.text}, ensure_ascii=False))
                 docs_out.write("\n")
             if batch:
-                yield from token_ids(tokenizer, [d.text for d in batch])
+                yield from zip((d.doc_id for d in batch), token_ids(tokenizer, [d.text for d in batch]), strict=True)
+
+    # Held out by *document*, before packing: a held-out block never shares a document with a training block, and
+    # the held-out ids are persisted so that later steps (re-packing, kNN, vocabulary counts) can leave them out.
+    packers = {s: BlockPacker(block_size, special, pack_counts) for s in ("train", "heldout")}
+    heldout_ids: list[str] = []
+
+    def place(split: str, doc_id: str, ids: list[int]) -> None:
+        if split == "heldout":
+            heldout_ids.append(doc_id)
+        for block, real in packers[split].add(ids):
+            writer.add(split, block, real)
 
     try:
-        pending = None  # the last block is held back: it becomes the held-out block if none was drawn
-        for i, (block, real) in enumerate(pack_blocks(tokenized(), block_size, special, pack_counts)):
+        pending = None  # the last document is held back: it becomes the held-out one if none was drawn
+        n_train = 0
+        for i, (doc_id, ids) in enumerate(tokenized()):
             if pending is not None:
-                writer.add(*pending)
-            pending = ("heldout" if _heldout(i, heldout_fraction, seed) else "train", block, real)
+                place(*pending)
+                n_train += pending[0] == "train"
+            pending = ("heldout" if _heldout(i, heldout_fraction, seed) else "train", doc_id, ids)
         if pending is not None:
-            if heldout_fraction > 0 and "heldout" not in writer.rows and writer.rows.get("train", 0) >= 1:
+            if heldout_fraction > 0 and not heldout_ids and n_train >= 1:
                 pending = ("heldout", *pending[1:])
-            writer.add(*pending)
+            place(*pending)
+        for split, packer in packers.items():
+            for block, real in packer.finish():
+                writer.add(split, block, real)
         shards = writer.close()
+        (out_dir / "heldout_ids.json").write_text(json.dumps(heldout_ids))
     finally:
         rejects.close()
         docs_out.close()

@@ -54,7 +54,11 @@ def extend_vocabulary(model, tokenizer, words: list[str]) -> list[int]:
     """Add ``words`` to ``tokenizer`` and ``model`` (in place); each new embedding row = the mean of the rows of
     the pieces the word had. Returns the new token ids."""
     old_pieces = [tokenizer(w, add_special_tokens=False)["input_ids"] for w in words]
-    added = tokenizer.add_tokens(words)
+    from tokenizers import AddedToken
+
+    # single_word: "azithromycin" must not match inside "azithromycinresistant"; added tokens otherwise match
+    # anywhere in the text, before the model's own pre-tokenisation.
+    added = tokenizer.add_tokens([AddedToken(w, single_word=True) for w in words])
     if added != len(words):
         raise ValueError(f"{len(words) - added} of the words are already tokens of this tokenizer")
     model.resize_token_embeddings(len(tokenizer), mean_resizing=False)

@@ -3,12 +3,11 @@ re-packed with that tokenizer."""
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
 from pathlib import Path
 
-from dapt.ingest import run_ingest
+from dapt.ingest import iter_documents, run_ingest, write_documents
 from dapt.recipe import PretrainConfig
 from dapt.run.context import RunContext
 from dapt.run.plan import PretrainJob
@@ -31,12 +30,11 @@ def extend_for_job(
     r = ctx.recipe
     corpus_dir = ctx.layout.corpus_dir
     out = ctx.layout.job_dir(job) / "extended"
-    docs = corpus_dir / "documents.jsonl.gz"
     tokenizer = AutoTokenizer.from_pretrained(init, trust_remote_code=r.trust_remote_code)
-    with gzip.open(docs, "rt", encoding="utf-8") as f:
-        words = find_domain_words(
-            (json.loads(line)["text"] for line in f), tokenizer, cfg.extend_vocab_words, cfg.extend_vocab_min_count
-        )
+    # Training documents only: held-out text must not pick the new words nor be trained on after re-packing.
+    words = find_domain_words(
+        (d["text"] for d in iter_documents(corpus_dir)), tokenizer, cfg.extend_vocab_words, cfg.extend_vocab_min_count
+    )
     model = load_lm(init, cfg.objective, r.trust_remote_code)
     extend_vocabulary(model, tokenizer, [w.word for w in words])
     model.save_pretrained(out / "init", safe_serialization=True)
@@ -45,7 +43,11 @@ def extend_for_job(
         json.dumps([{"word": w.word, "count": w.count, "pieces": w.pieces} for w in words], indent=1)
     )
     log.info("%s: vocabulary +%d domain words (e.g. %s)", job.key, len(words), ", ".join(w.word for w in words[:8]))
-    # Already cleaned, deduplicated and decontaminated: only tokenize and pack again.
+    # Already cleaned, deduplicated and decontaminated: only tokenize and pack again, the training documents only
+    # (held-out perplexity stays on the base corpus's held-out blocks).
+    out.mkdir(parents=True, exist_ok=True)
+    docs = out / "train_documents.jsonl.gz"
+    write_documents(iter_documents(corpus_dir), docs)
     repack = CorpusConfig(
         sources=[CorpusSource(name="domain", path=docs.name, format="jsonl", text_field="text", id_field="id")],
         min_chars=0,
@@ -54,11 +56,11 @@ def extend_for_job(
     )
     res = run_ingest(
         repack,
-        corpus_dir,
+        out,
         out / "corpus",
         tokenizer,
         cfg.block_size,
-        r.pretrain.heldout_fraction,
+        0.0,
         seed=r.pretrain.seed,
         progress=progress,
         name="domain corpus, extended vocabulary",

@@ -84,4 +84,28 @@ tasks:
     ids, _ = load_blocks(job / "extended" / "corpus" / "dataset", "train")
     assert ids.max() >= base  # the training blocks use the new tokens
     summary = json.loads((job / "summary.json").read_text())
-    assert summary["base_model"] == str(job / "extended" / "init") and summary["tokens_seen"] == 1024
+    # The budget in real tokens: the train stream's last block is padded (held-out is split by document now).
+    assert summary["base_model"] == str(job / "extended" / "init") and 1024 - 32 < summary["tokens_seen"] <= 1024
+    # Held-out documents neither pick the new words nor enter the re-packed training corpus.
+    import gzip
+
+    held = set(json.loads((tmp_path / "run" / "corpus" / "heldout_ids.json").read_text()))
+    with gzip.open(job / "extended" / "train_documents.jsonl.gz", "rt") as f:
+        repacked = {json.loads(x)["id"] for x in f}
+    with gzip.open(job / "extended" / "corpus" / "documents.jsonl.gz", "rt") as f:
+        packed = {json.loads(x)["id"] for x in f}
+    # (the reader prefixes ids with their file, as it does for every source)
+    assert held and repacked and packed == {f"train_documents.jsonl.gz:{i}" for i in repacked}
+    assert not held & repacked
+
+
+def test_added_words_never_match_inside_a_longer_word(splade_dir):
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    from dapt.pretrain.vocab import extend_vocabulary
+
+    tok = AutoTokenizer.from_pretrained(splade_dir)
+    model = AutoModelForMaskedLM.from_pretrained(splade_dir)
+    (new_id,) = extend_vocabulary(model, tok, ["azithromycin"])
+    assert new_id in tok("we gave azithromycin daily")["input_ids"]
+    assert new_id not in tok("azithromycinresistant strains")["input_ids"]

@@ -162,6 +162,10 @@ def test_every_variant_pretrains_from_the_right_start_on_the_right_text(tmp_path
     tapt = json.loads((out / "tapt" / "toy" / "stats.json").read_text())
     knn = json.loads((out / "knn-tapt" / "toy" / "stats.json").read_text())
     assert tapt["sources"]["toy-train"]["kept"] == 40 and knn["sources"]["knn-domain"]["kept"] > 0
+    # Held-out documents are never kNN candidates.
+    held = set(json.loads((out / "corpus" / "heldout_ids.json").read_text()))
+    picked = [json.loads(x)["id"] for x in (out / "knn-tapt" / "toy" / "knn_selected.jsonl").read_text().splitlines()]
+    assert held and picked and not held & set(picked)
     assert sums["pretrain/tapt/toy"]["token_budget"] == 2 * tapt["blocks"]["train"] * 32
     # Budget-matched control: the general run sees DAPT's token budget.
     assert sums["pretrain/general"]["token_budget"] == sums["pretrain/dapt"]["token_budget"] == 2048
