@@ -78,7 +78,7 @@ def pretrain_job(ctx: RunContext, job: PretrainJob, progress: bool = True) -> di
             raise FileNotFoundError(f"pretrain needs the ingested corpus: run `dapt ingest` first ({lay.corpus_dir})")
         from dapt.models import resolve_model
         from dapt.pretrain.train import run_pretrain
-        from dapt.pretrain.vocab_extension import extend_for_job
+        from dapt.pretrain.vocab_extension import extend_for_job, retokenize_task_corpus
 
         if job.task is not None:
             ingest_task_corpus(ctx, job.corpus_kind, job.task, progress=progress)
@@ -89,6 +89,8 @@ def pretrain_job(ctx: RunContext, job: PretrainJob, progress: bool = True) -> di
         train_data = lay.job_corpus_dir(job) / "dataset"
         if cfg.extend_vocab_words and job.variant in ("dapt", "dapt-replay"):
             init, train_data = extend_for_job(ctx, job, init, cfg, progress)
+        elif cfg.extend_vocab_words and job.variant == "dapt+tapt":
+            train_data = retokenize_task_corpus(ctx, job, init, progress)
         log.info("%s: %d tokens from %s on %s", job.key, cfg.max_tokens, init, train_data)
         res = run_pretrain(
             cfg,

@@ -66,3 +66,40 @@ def extend_for_job(
         name="domain corpus, extended vocabulary",
     )
     return out / "init", res.dataset_dir
+
+
+def retokenize_task_corpus(ctx: RunContext, job: PretrainJob, model_dir: Path, progress: bool) -> Path:
+    """``dapt+tapt`` after an extended DAPT model: its TAPT corpus packed again with that model's tokenizer (so the
+    new domain words are single tokens there too), in ``<job>/extended/corpus``; the budget stays that of the base
+    tokenization, the same as ``tapt``'s."""
+    from transformers import AutoTokenizer
+
+    from dapt.recipe import CorpusConfig, CorpusSource, DecontaminationConfig, DedupConfig
+
+    r = ctx.recipe
+    task_dir = ctx.layout.job_corpus_dir(job)
+    out = ctx.layout.job_dir(job) / "extended"
+    out.mkdir(parents=True, exist_ok=True)
+    docs = out / "task_documents.jsonl.gz"
+    # A TAPT corpus has no held-out split (heldout_fraction 0): every document is training text.
+    write_documents(iter_documents(task_dir, include_heldout=True), docs)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=r.trust_remote_code)
+    repack = CorpusConfig(
+        sources=[CorpusSource(name="task", path=docs.name, format="jsonl", text_field="text", id_field="id")],
+        min_chars=0,
+        dedup=DedupConfig(exact=False, near=False),
+        decontaminate=DecontaminationConfig(mode="off"),
+    )
+    res = run_ingest(
+        repack,
+        out,
+        out / "corpus",
+        tokenizer,
+        r.pretrain.block_size,
+        0.0,
+        seed=r.pretrain.seed,
+        progress=progress,
+        name=f"{job.task} TAPT corpus, extended vocabulary",
+    )
+    log.info("%s: TAPT corpus re-packed with the extended tokenizer of %s", job.key, model_dir)
+    return res.dataset_dir

@@ -8,7 +8,8 @@ from pathlib import Path
 import yaml
 
 from dapt.report.plots import VARIANT_ORDER
-from dapt.report.results import REFERENCE_ROWS
+from dapt.report.results import REFERENCE_ROWS, p_for_verdict
+from dapt.report.verdict import fmt_p
 
 
 def load_run(run_dir: Path) -> dict:
@@ -34,8 +35,11 @@ def _cell(row: dict | None) -> str:
     cmp = row.get("vs_baseline")
     if cmp:
         lo, hi = cmp["ci95"]
-        mark = " ▲" if lo > 0 else " ▼" if hi < 0 else ""
-        cell += f" (Δ {cmp['diff']:+.4f} [{lo:+.4f}, {hi:+.4f}], p {cmp['p_value']:.3f}{mark})"
+        # Marked only when significant after the run's own multiplicity correction (where it made one).
+        sig = p_for_verdict(cmp) < 0.05
+        mark = (" ▲" if cmp["diff"] > 0 else " ▼") if sig else ""
+        adj = f", Holm p {fmt_p(cmp['p_adjusted'])}" if "p_adjusted" in cmp else ""
+        cell += f" (Δ {cmp['diff']:+.4f} [{lo:+.4f}, {hi:+.4f}], p {fmt_p(cmp['p_value'])}{adj}{mark})"
     return cell
 
 

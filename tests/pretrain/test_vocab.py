@@ -63,7 +63,7 @@ def test_dapt_job_trains_on_the_repacked_corpus(tmp_path, tiny_mlm_dir):
 name: vocab
 base_model: {tiny_mlm_dir}
 seeds: [0]
-variants: [baseline, dapt]
+variants: [baseline, dapt, dapt+tapt]
 corpus:
   sources: [{{name: c, path: corpus.txt}}]
 pretrain: {{max_tokens: 1024, block_size: 32, batch_size: 8, extend_vocab_words: 3, extend_vocab_min_count: 50}}
@@ -97,6 +97,12 @@ tasks:
     # (the reader prefixes ids with their file, as it does for every source)
     assert held and repacked and packed == {f"train_documents.jsonl.gz:{i}" for i in repacked}
     assert not held & repacked
+    # DAPT+TAPT starts from the extended model and reads its TAPT corpus with the extended tokenizer.
+    plus = tmp_path / "run" / "pretrain" / "dapt+tapt" / "toy"
+    plus_ids, _ = load_blocks(plus / "extended" / "corpus" / "dataset", "train")
+    inhibits = AutoTokenizer.from_pretrained(job / "model").convert_tokens_to_ids("inhibits")
+    assert inhibits >= base and (plus_ids == inhibits).any()
+    assert json.loads((plus / "summary.json").read_text())["base_model"] == str(job / "model")
 
 
 def test_added_words_never_match_inside_a_longer_word(splade_dir):
