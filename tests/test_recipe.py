@@ -212,3 +212,19 @@ def test_replay_variant_needs_general_text_and_a_share():
         )
     r = load_recipe("dapt-biomed-tiny", {"variants": ["baseline", "dapt", "dapt-replay"]})
     assert r.pretrain.replay_ratio == 0.25
+
+
+def test_yaml_1_2_booleans_in_overrides_and_recipes():
+    from dapt.recipe import load_recipe, parse_overrides
+
+    assert parse_overrides(["pretrain.mixed_precision=no", "floors=false", "x=yes", "y=True"]) == {
+        "pretrain.mixed_precision": "no",
+        "floors": False,
+        "x": "yes",
+        "y": True,
+    }
+    r = load_recipe("smoke", parse_overrides(["pretrain.mixed_precision=no"]))
+    assert r.pretrain.mixed_precision == "no"
+    import yaml
+
+    assert yaml.safe_load("a: no") == {"a": False}  # the stock loader is untouched

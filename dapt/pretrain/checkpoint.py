@@ -78,11 +78,12 @@ def load_checkpoint(out_dir: Path, fingerprint: str, rank: int = 0) -> dict | No
     for name in ("checkpoint", "checkpoint.old"):  # .old: a kill between the two renames of save_checkpoint
         path = out_dir / name / "state.pt"
         if path.is_file():
-            state = torch.load(path, weights_only=False)
+            # weights_only: a checkpoint holds tensors, numbers, lists and dicts; nothing in it needs unpickling code.
+            state = torch.load(path, weights_only=True)
             if state.get("fingerprint") == fingerprint:
                 return {
                     **state,
-                    **torch.load(out_dir / name / f"rank{rank}.pt", weights_only=False),
+                    **torch.load(out_dir / name / f"rank{rank}.pt", weights_only=True),
                     "dir": out_dir / name / "accelerate",
                 }
             log.warning("pretrain: ignoring %s (written for other settings)", path)

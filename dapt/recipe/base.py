@@ -34,7 +34,9 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class _RecipeLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that also reads ``5e-4`` as a float (YAML 1.1 wants ``5.0e-4``; users write both)."""
+    """``yaml.SafeLoader`` with YAML 1.2's scalars where 1.1 surprises: ``5e-4`` is a float (1.1 wants ``5.0e-4``;
+    users write both), and only ``true``/``false`` are booleans (1.1 also reads ``no``/``yes``/``on``/``off``, so
+    ``--set pretrain.mixed_precision=no`` arrived as ``False``)."""
 
 
 _RecipeLoader.add_implicit_resolver(
@@ -42,6 +44,13 @@ _RecipeLoader.add_implicit_resolver(
     re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
     list("-+0123456789"),
 )
+_BOOL = "tag:yaml.org,2002:bool"
+# New lists (not edits of SafeLoader's): the plain SafeLoader keeps its own resolvers.
+_RecipeLoader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != _BOOL]
+    for ch, resolvers in _RecipeLoader.yaml_implicit_resolvers.items()
+}
+_RecipeLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 class RecipeError(ValueError):
