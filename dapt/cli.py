@@ -109,9 +109,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Prefect API call otherwise
+    # Expected failures (a bad recipe, task file or corpus source, a missing file or model) are one line and exit
+    # 2; anything else keeps its traceback.
+    from dapt.ingest.readers.records import ReaderError
+    from dapt.tasks import TaskFormatError
+
     try:
         return _dispatch(args)
-    except (RecipeError, FileNotFoundError) as e:
+    except (RecipeError, FileNotFoundError, TaskFormatError, ReaderError) as e:
         print(f"dapt: error: {e}", file=sys.stderr)
         return 2
 

@@ -28,3 +28,20 @@ def test_help_everywhere():
     for cmd in ([], ["run"], ["ingest"], ["finetune"], ["sweep"]):
         r = subprocess.run([sys.executable, "-m", "dapt.cli", *cmd, "--help"], capture_output=True, text=True)
         assert r.returncode == 0 and "usage: dapt" in r.stdout
+
+
+def test_a_task_file_without_usable_examples_is_one_line_and_exit_2(tmp_path, capsys):
+    root = tmp_path / "data"
+    (root / "t").mkdir(parents=True)
+    for split in ("train", "dev", "test"):
+        (root / "t" / f"{split}.jsonl").write_text('not json\n{"text": ""}\n')
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        "name: r\nbase_model: splade-tiny\nseeds: [0]\nvariants: [baseline]\n"
+        "corpus: {sources: [{name: c, path: t/train.jsonl, format: jsonl}]}\npretrain: {max_tokens: 1000}\n"
+        "tasks: [{name: t, format: jsonl, train: t/train.jsonl, dev: t/dev.jsonl, test: t/test.jsonl}]\n"
+    )
+    assert main(["floors", str(recipe), "--data-dir", str(root), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("dapt: error: task t: no usable examples in") and "train.jsonl" in err[0]
+    assert "invalid_json" in err[0] and "Traceback" not in err[0]

@@ -41,7 +41,7 @@ def test_killed_during_pretraining_resumes(tmp_path, data_root):
     stages = json.loads((out / "run.json").read_text())["stages"]
     assert "ingest" in stages and "pretrain/dapt" not in stages
     ingest_done = stages["ingest"]["finished_at"]
-    killed_step = torch.load(state, weights_only=False)["step"]
+    killed_step = torch.load(state, weights_only=True)["step"]
 
     second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
     log = second.stdout + second.stderr

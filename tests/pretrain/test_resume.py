@@ -77,14 +77,14 @@ def test_sigkill_and_restart_gives_the_uninterrupted_weights(tmp_path, data_root
     state = out / "checkpoint" / "state.pt"
     deadline = time.time() + 120
     while time.time() < deadline:
-        if state.is_file() and torch.load(state, weights_only=False)["step"] >= 8:
+        if state.is_file() and torch.load(state, weights_only=True)["step"] >= 8:
             break
         assert child.poll() is None, "the child finished before it could be killed"
         time.sleep(0.1)
     child.send_signal(signal.SIGKILL)
     child.wait()
     assert not (out / "summary.json").exists()  # it really died mid-run
-    killed_at = torch.load(state, weights_only=False)["step"]
+    killed_at = torch.load(state, weights_only=True)["step"]
     assert 8 <= killed_at < 16
 
     t0 = time.perf_counter()
