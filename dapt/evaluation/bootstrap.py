@@ -84,7 +84,12 @@ def paired_bootstrap(
     def diff(w: np.ndarray) -> float:
         return float(np.mean([f(w) for f in variant]) - np.mean([f(w) for f in baseline]))
 
-    observed = diff(np.ones(n))
+    ones = np.ones(n)
+    # Each seed's difference on the whole test set (seeds paired by index): the seed-aware interval's input.
+    per_seed = (
+        [v(ones) - b(ones) for v, b in zip(variant, baseline, strict=True)] if len(variant) == len(baseline) else []
+    )
+    observed = diff(ones)
     diffs = np.empty(n_resamples)
     for b in range(n_resamples):
         diffs[b] = diff(np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64))
@@ -97,4 +102,5 @@ def paired_bootstrap(
         "n_resamples": n_resamples,
         # The test-set part of the seed-aware interval (dapt.evaluation.seed_interval).
         "test_variance": float(diffs.var(ddof=1)) if n_resamples > 1 else 0.0,
+        "per_seed_diff": per_seed,
     }

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from dapt.evaluation.bootstrap import paired_bootstrap, weighted_scorer
+from dapt.evaluation.bootstrap import paired_bootstrap
 
 ONE_POINT = 0.01
 
@@ -35,16 +35,9 @@ def seed_aware_comparison(
     """``diff``, ``ci95`` and ``p_value`` over seeds and test examples, with the parts they are built from."""
     if len(preds_variant) != len(preds_baseline):
         raise ValueError(f"{len(preds_variant)} variant seeds but {len(preds_baseline)} baseline seeds: pair them")
-    ones = np.ones(len(gold))
-    per_seed = np.array(
-        [
-            weighted_scorer(metric, gold, v, tag_scheme)(ones) - weighted_scorer(metric, gold, b, tag_scheme)(ones)
-            for v, b in zip(preds_variant, preds_baseline, strict=True)
-        ]
-    )
     test = paired_bootstrap(metric, gold, preds_variant, preds_baseline, n_resamples, seed, tag_scheme)
     return {
-        **t_interval(per_seed, float(test["test_variance"])),
+        **t_interval(np.asarray(test["per_seed_diff"]), float(test["test_variance"])),
         "test_only": {k: test[k] for k in ("diff", "ci95", "p_value")},
         "n_resamples": n_resamples,
     }

@@ -54,8 +54,7 @@ def score_variants(task, files: dict[str, list[Path]]) -> tuple[dict, dict]:
 def evaluate_stage(ctx: RunContext) -> dict:
     lay, r = ctx.layout, ctx.recipe
     # Always recomputed (never skipped): it is cheap and reads every fine-tuning output.
-    with ctx.stage("evaluate", evaluation_inputs(ctx)) as st:
-        st.done = False
+    with ctx.stage("evaluate", evaluation_inputs(ctx), reuse=False):
         evaluation: dict = {"test": {}, "comparisons": {}, "contrasts": {}, "learning_curve": {}}
         for task in r.tasks:
             files = {

@@ -25,7 +25,6 @@ def extend_for_job(
 
     from dapt.pretrain.lm import load_lm
     from dapt.pretrain.vocab import extend_vocabulary, find_domain_words
-    from dapt.recipe import CorpusConfig, CorpusSource, DecontaminationConfig, DedupConfig
 
     r = ctx.recipe
     corpus_dir = ctx.layout.corpus_dir
@@ -43,29 +42,19 @@ def extend_for_job(
         json.dumps([{"word": w.word, "count": w.count, "pieces": w.pieces} for w in words], indent=1)
     )
     log.info("%s: vocabulary +%d domain words (e.g. %s)", job.key, len(words), ", ".join(w.word for w in words[:8]))
-    # Already cleaned, deduplicated and decontaminated: only tokenize and pack again, the training documents only
-    # (held-out perplexity stays on the base corpus's held-out blocks).
-    out.mkdir(parents=True, exist_ok=True)
-    docs = out / "train_documents.jsonl.gz"
-    write_documents(iter_documents(corpus_dir), docs)
-    repack = CorpusConfig(
-        sources=[CorpusSource(name="domain", path=docs.name, format="jsonl", text_field="text", id_field="id")],
-        min_chars=0,
-        dedup=DedupConfig(exact=False, near=False),
-        decontaminate=DecontaminationConfig(mode="off"),
-    )
-    res = run_ingest(
-        repack,
+    # Held-out perplexity stays on the base corpus's held-out blocks: only the training documents are re-packed.
+    dataset = _repack(
+        iter_documents(corpus_dir),
         out,
-        out / "corpus",
+        "train_documents",
+        "domain",
         tokenizer,
         cfg.block_size,
-        0.0,
-        seed=r.pretrain.seed,
-        progress=progress,
-        name="domain corpus, extended vocabulary",
+        r.pretrain.seed,
+        progress,
+        "domain corpus, extended vocabulary",
     )
-    return out / "init", res.dataset_dir
+    return out / "init", dataset
 
 
 def retokenize_task_corpus(ctx: RunContext, job: PretrainJob, model_dir: Path, progress: bool) -> Path:
@@ -74,32 +63,41 @@ def retokenize_task_corpus(ctx: RunContext, job: PretrainJob, model_dir: Path, p
     tokenization, the same as ``tapt``'s."""
     from transformers import AutoTokenizer
 
+    r = ctx.recipe
+    out = ctx.layout.job_dir(job) / "extended"
+    tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=r.trust_remote_code)
+    # A TAPT corpus has no held-out split (heldout_fraction 0): every document is training text.
+    docs = iter_documents(ctx.layout.job_corpus_dir(job), include_heldout=True)
+    dataset = _repack(
+        docs,
+        out,
+        "task_documents",
+        "task",
+        tokenizer,
+        r.pretrain.block_size,
+        r.pretrain.seed,
+        progress,
+        f"{job.task} TAPT corpus, extended vocabulary",
+    )
+    log.info("%s: TAPT corpus re-packed with the extended tokenizer of %s", job.key, model_dir)
+    return dataset
+
+
+def _repack(
+    docs, out: Path, stem: str, source: str, tokenizer, block_size: int, seed: int, progress: bool, name: str
+) -> Path:
+    """Documents that were already cleaned, deduplicated and decontaminated, written to ``<out>/<stem>.jsonl.gz``
+    and only tokenized and packed again (all into train) under ``<out>/corpus``."""
     from dapt.recipe import CorpusConfig, CorpusSource, DecontaminationConfig, DedupConfig
 
-    r = ctx.recipe
-    task_dir = ctx.layout.job_corpus_dir(job)
-    out = ctx.layout.job_dir(job) / "extended"
     out.mkdir(parents=True, exist_ok=True)
-    docs = out / "task_documents.jsonl.gz"
-    # A TAPT corpus has no held-out split (heldout_fraction 0): every document is training text.
-    write_documents(iter_documents(task_dir, include_heldout=True), docs)
-    tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=r.trust_remote_code)
+    path = out / f"{stem}.jsonl.gz"
+    write_documents(docs, path)
     repack = CorpusConfig(
-        sources=[CorpusSource(name="task", path=docs.name, format="jsonl", text_field="text", id_field="id")],
+        sources=[CorpusSource(name=source, path=path.name, format="jsonl", text_field="text", id_field="id")],
         min_chars=0,
         dedup=DedupConfig(exact=False, near=False),
         decontaminate=DecontaminationConfig(mode="off"),
     )
-    res = run_ingest(
-        repack,
-        out,
-        out / "corpus",
-        tokenizer,
-        r.pretrain.block_size,
-        0.0,
-        seed=r.pretrain.seed,
-        progress=progress,
-        name=f"{job.task} TAPT corpus, extended vocabulary",
-    )
-    log.info("%s: TAPT corpus re-packed with the extended tokenizer of %s", job.key, model_dir)
+    res = run_ingest(repack, out, out / "corpus", tokenizer, block_size, 0.0, seed=seed, progress=progress, name=name)
     return res.dataset_dir

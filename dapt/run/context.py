@@ -24,9 +24,9 @@ class RunContext:
                 return t
         raise RecipeError(f"{self.recipe_file}: no task named {name!r}")
 
-    def stage(self, key: str, inputs: dict, outputs: tuple[Path, ...] = ()):
+    def stage(self, key: str, inputs: dict, outputs: tuple[Path, ...] = (), reuse: bool = True):
         """The ledger's stage block (see :mod:`dapt.run.ledger`): done only if ``outputs`` all exist."""
-        return self.ledger.stage(key, inputs, outputs)
+        return self.ledger.stage(key, inputs, outputs, reuse)
 
     def model_dir(self, variant: str, task: str | None = None) -> Path:
         """The model a variant fine-tunes from (for the per-task variants, that task's)."""

@@ -92,7 +92,10 @@ class Ledger:
         self.update(change)
 
     @contextmanager
-    def stage(self, key: str, inputs: dict, outputs: tuple[Path, ...] = ()) -> Iterator[StageRecord]:
+    def stage(
+        self, key: str, inputs: dict, outputs: tuple[Path, ...] = (), reuse: bool = True
+    ) -> Iterator[StageRecord]:
+        """``reuse=False``: always rebuilt (and recorded), for stages cheap enough that a cache is not worth it."""
         from dapt.run.provenance import stage_provenance
 
         h = inputs_hash(inputs)
@@ -101,7 +104,7 @@ class Ledger:
             missing = [str(p) for p in outputs if not p.exists()]
             if done and missing:
                 log.warning("%s: recorded as done but %s is missing; redoing it", key, missing[0])
-            record = StageRecord(key, done and not missing)
+            record = StageRecord(key, reuse and done and not missing)
             t0 = time.perf_counter()
             yield record
             if not record.done:
