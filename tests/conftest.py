@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("HF_EVALUATE_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The measured-peak cache (dapt.measured_peak) of this test session, not the user's.
+os.environ.setdefault("DAPT_CACHE_DIR", tempfile.mkdtemp(prefix="dapt-test-cache-"))
 
 REPO = Path(__file__).resolve().parent.parent
 

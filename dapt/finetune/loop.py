@@ -14,9 +14,11 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from dapt.optim import decay_groups, linear_warmup_decay
+from dapt.precision import Precision, autocast
 from dapt.recipe import FinetuneConfig
 
 log = logging.getLogger(__name__)
+FP32 = Precision("fp32", "default")
 
 
 @dataclass
@@ -39,6 +41,7 @@ def fit(
     progress: bool = True,
     param_groups: list[dict] | None = None,
     on_epoch_start: Callable[[int], None] | None = None,
+    precision: Precision = FP32,
 ) -> FitResult:
     """Train ``model`` for ``cfg.epochs``; keep (and load back) the weights of the best dev epoch.
 
@@ -48,7 +51,9 @@ def fit(
         param_groups: the optimizer's groups (a fine-tuning strategy's, each with its ``lr``); default: every
             trainable parameter at ``cfg.learning_rate``.
         on_epoch_start: called with the epoch number (1-based) before it starts (gradual unfreezing).
+        precision: bf16 runs the forward under autocast; weights, gradients and optimizer state stay fp32.
     """
+    device = next(model.parameters()).device
     groups = param_groups if param_groups is not None else decay_groups(model, cfg.weight_decay)
     opt = torch.optim.AdamW(groups, lr=cfg.learning_rate)
     total_steps = steps_per_epoch * cfg.epochs
@@ -64,7 +69,10 @@ def fit(
             on_epoch_start(epoch)
         total_loss, n_batches = 0.0, 0
         for inputs, targets in train_batches():
-            logits = model(*inputs)
+            with autocast(precision, device):
+                logits = model(*inputs)
+            # The loss in fp32 whatever the logits' dtype: the softmax over classes is where bf16 loses most.
+            logits = logits.float()
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
             loss.backward()
             torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.grad is not None], cfg.max_grad_norm)

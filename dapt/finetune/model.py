@@ -58,6 +58,8 @@ def load_encoder(model_dir, dropout: float | None, trust_remote_code: bool = Fal
     config = AutoConfig.from_pretrained(model_dir, trust_remote_code=trust_remote_code)
     if dropout is not None and hasattr(config, "hidden_dropout_prob"):
         config.hidden_dropout_prob = dropout
+    # fp32 whatever dtype the checkpoint was saved in (a bf16 export): the trained weights are the fp32 masters,
+    # and bf16, where it runs, is autocast's.
     return AutoModel.from_pretrained(
-        model_dir, config=config, trust_remote_code=trust_remote_code, use_safetensors=True
+        model_dir, config=config, trust_remote_code=trust_remote_code, use_safetensors=True, dtype=torch.float32
     )

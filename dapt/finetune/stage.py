@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from dapt.device import pick_device
+from dapt.precision import resolve_precision
 from dapt.pretrain import job_inputs
 from dapt.run.context import RunContext
 from dapt.run.plan import PretrainJob, finetune_key
@@ -25,6 +27,7 @@ def finetune_inputs(ctx: RunContext, task_name: str, variant: str, seed: str | i
         "variant": variant,
         "seed": seed,
         "code": source_hash("finetune", "tasks", "metrics"),
+        "precision": resolve_precision(r.finetune_for(task_name).mixed_precision, pick_device()).dtype,
         # Only on learning-curve points, so the full-train stages keep their hashes.
         **(
             {"train_fraction": f"frac{fraction:g}", "min_train_steps": r.learning_curve.min_train_steps}

@@ -23,6 +23,7 @@ from dapt.finetune.sequence_kind import SequenceKind
 from dapt.finetune.strategies import apply_strategy
 from dapt.finetune.subsets import take_train_subset
 from dapt.finetune.token_kind import TokenKind
+from dapt.precision import autocast, resolve_precision
 from dapt.recipe import FinetuneConfig, TaskConfig
 from dapt.tasks import load_split
 
@@ -75,12 +76,17 @@ def run_finetune(
     dropout = cfg.dropout if cfg.dropout is not None else getattr(encoder.config, "hidden_dropout_prob", 0.1)
     model = kind.build_model(encoder, dropout)
     device = pick_device()
+    precision = resolve_precision(cfg.mixed_precision, device)
     model.to(device).train()
     gen = torch.Generator().manual_seed(seed)
     n_train = len(kind.train_lengths())
 
+    def predict(split: str):
+        with autocast(precision, device):
+            return kind.predict(model, split, cfg.eval_batch_size)
+
     def evaluate_dev():
-        preds = kind.predict(model, "dev", cfg.eval_batch_size)
+        preds = predict("dev")
         return kind.dev_score(preds), preds
 
     applied = apply_strategy(model, cfg, n_train)
@@ -96,11 +102,12 @@ def run_finetune(
         progress,
         param_groups=applied.param_groups,
         on_epoch_start=applied.on_epoch_start,
+        precision=precision,
     )
 
     t1 = time.perf_counter()
     # A sweep passes predict_test=False: choosing settings must not even produce test predictions.
-    test_preds = kind.predict(model, "test", cfg.eval_batch_size) if predict_test else None
+    test_preds = predict("test") if predict_test else None
     test_seconds = time.perf_counter() - t1
     kind.write_predictions(out_dir / "predictions_dev.jsonl", "dev", res.best_dev_predictions)
     if test_preds is not None:
@@ -116,6 +123,7 @@ def run_finetune(
         "history": res.history,
         "train_seconds": round(res.train_seconds, 2),
         "device": describe(device),
+        "precision": precision.as_record(),
         "test_predict_seconds": round(test_seconds, 2),
         "examples": {s: len(d.examples) for s, d in splits.items()},
         "quarantined": {s: d.quarantined for s, d in splits.items()},

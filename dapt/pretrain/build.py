@@ -10,7 +10,9 @@ from pathlib import Path
 
 import torch
 
+from dapt.measured_peak import peak_flops
 from dapt.optim import decay_groups, linear_warmup_decay
+from dapt.precision import Precision, resolve_precision
 from dapt.pretrain.data import load_split_blocks
 from dapt.pretrain.flops import flops_per_token, non_embedding_params
 from dapt.pretrain.lm import LMLoss, load_lm
@@ -49,6 +51,8 @@ class Setup:
     total_steps: int
     flops_per_token: float
     peak: float
+    peak_source: str
+    precision: Precision
     trainable: int
     words: WordBoundaries | None
     mask_rng: torch.Generator
@@ -125,12 +129,15 @@ def build_run(
         vocab_size=model.config.vocab_size,
         head_fraction=cfg.mask_prob if cfg.objective == "mlm" and supports_masked_head(model) else 1.0,
     )
-    # The peak is per GPU; on a CPU it is the whole machine's, however many processes share it.
-    peak = cfg.peak_flops * (world if torch.cuda.is_available() else 1)
+    # Per process (one GPU, or this process's share of the CPU threads), so the whole run's peak is world x that.
+    precision = resolve_precision(cfg.mixed_precision, acc.device)
+    measured = peak_flops(acc.device, precision.dtype, cfg.peak_flops)
+    peak = measured.flops * world
     if acc.is_main_process:
         log.info(
             "pretrain: %s, budget %d tokens = %d steps x %d tokens (%d processes x %d blocks x %d accumulation; "
-            "%.2f epochs of %d train blocks); %.1fM non-embedding params; %.3g FLOPs/token; peak %.3g FLOP/s%s",
+            "%.2f epochs of %d train blocks); %.1fM non-embedding params; %.3g FLOPs/token; %s (%s); "
+            "peak %.3g FLOP/s (%s: %s)%s",
             cfg.objective,
             cfg.max_tokens,
             total_steps,
@@ -142,7 +149,11 @@ def build_run(
             len(train.ids),
             n_params / 1e6,
             fpt,
+            precision.dtype,
+            precision.why,
             peak,
+            measured.source,
+            measured.key,
             f"; replay {n_replay} of {global_batch} blocks per batch" if n_replay else "",
         )
 
@@ -172,6 +183,8 @@ def build_run(
         total_steps=total_steps,
         flops_per_token=fpt,
         peak=peak,
+        peak_source=measured.source,
+        precision=precision,
         trainable=trainable,
         # Held-out perplexity keeps token-level masks, so runs with and without whole-word masking stay comparable.
         words=WordBoundaries.from_tokenizer(tokenizer) if cfg.whole_word_mask else None,

@@ -23,16 +23,14 @@ from pathlib import Path
 
 import torch
 
+from dapt.device import pick_device
+from dapt.precision import resolve_precision
 from dapt.recipe import PretrainConfig
 
 
 def use_bf16(cfg: PretrainConfig) -> bool:
-    """bf16 where it pays: on a GPU that supports it, unless the recipe says otherwise."""
-    if cfg.mixed_precision == "no":
-        return False
-    if cfg.mixed_precision == "bf16":
-        return True
-    return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    """bf16 where it pays (a GPU or CPU with native bf16: :mod:`dapt.precision`), unless the recipe says otherwise."""
+    return resolve_precision(cfg.mixed_precision, pick_device()).bf16
 
 
 def deepspeed_config(cfg: PretrainConfig, world_size: int) -> dict:
@@ -68,6 +66,7 @@ def make_accelerator(cfg: PretrainConfig, out_dir: Path | None = None):
 
     cuda = torch.cuda.is_available()
     mixed = "bf16" if use_bf16(cfg) else "no"
+    forget_other_precision(mixed)
     common = {"gradient_accumulation_steps": cfg.gradient_accumulation_steps, "mixed_precision": mixed}
     if cfg.zero_stage is None:
         return Accelerator(cpu=not cuda, **common)
@@ -84,6 +83,18 @@ def make_accelerator(cfg: PretrainConfig, out_dir: Path | None = None):
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "deepspeed_config.json").write_text(json.dumps(ds, indent=2))
     return acc
+
+
+def forget_other_precision(mixed: str) -> None:
+    """accelerate keeps one process-wide state and refuses a second ``Accelerator`` with another precision. In one
+    process (not under torchrun) runs are sequential, so a run that asks for another precision than the last one
+    (an fp32 run after a bf16 one, in a sweep or a test session) starts from a fresh state. The process group, if
+    any, is ``PartialState``'s and is kept."""
+    from accelerate.state import AcceleratorState
+
+    state = AcceleratorState._shared_state
+    if state and "WORLD_SIZE" not in os.environ and str(state.get("_mixed_precision", mixed)) != mixed:
+        AcceleratorState._reset_state()
 
 
 def free_port() -> int:

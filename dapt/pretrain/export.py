@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import torch
+
 from dapt.recipe import PretrainConfig
 
 
@@ -23,7 +25,9 @@ def export_model(acc, loss_fn, peft_model, tokenizer, model_dir: Path, summary: 
     # save them once, as a plain save_pretrained would.
     tied = set(getattr(plain, "all_tied_weights_keys", None) or {})
     weights = {k.removeprefix("model."): v for k, v in state.items()}
-    weights = {k: v for k, v in weights.items() if k not in tied}
+    # fp32 on disk: a DeepSpeed bf16 run holds bf16 weights; fine-tuning reads them back as fp32 masters anyway.
+    weights = {k: v.float() if v.is_floating_point() else v for k, v in weights.items() if k not in tied}
+    plain.config.dtype = torch.float32  # what the weights are saved in, whatever the run's autocast or ZeRO dtype
     plain.save_pretrained(model_dir, state_dict=weights, safe_serialization=True)
     tokenizer.save_pretrained(model_dir)
     (model_dir / "README.md").write_text(model_card(summary, cfg, dataset_dir))

@@ -18,7 +18,10 @@ def load_lm(model_dir: Path, objective: str, trust_remote_code: bool = False):
     from transformers import AutoModelForCausalLM, AutoModelForMaskedLM
 
     auto = AutoModelForCausalLM if objective == "clm" else AutoModelForMaskedLM
-    return auto.from_pretrained(model_dir, trust_remote_code=trust_remote_code, use_safetensors=True)
+    # fp32 masters whatever dtype the checkpoint was saved in; bf16 runs as autocast (accelerate's, DeepSpeed's).
+    return auto.from_pretrained(
+        model_dir, trust_remote_code=trust_remote_code, use_safetensors=True, dtype=torch.float32
+    )
 
 
 class LMLoss(torch.nn.Module):

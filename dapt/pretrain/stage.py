@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import logging
 
+from dapt.device import pick_device
 from dapt.ingest import corpus_inputs, ingest_task_corpus, task_corpus_inputs
+from dapt.precision import resolve_precision
 from dapt.recipe import PretrainConfig
 from dapt.run.context import RunContext
 from dapt.run.plan import PretrainJob, pretrain_jobs
@@ -32,6 +34,8 @@ def job_inputs(ctx: RunContext, job: PretrainJob) -> dict:
         "init": init,
         "variant": job.variant,
         "code": source_hash("pretrain"),
+        # What ``auto`` resolves to on this machine: a resume on a machine without bf16 trains anew.
+        "precision": resolve_precision(r.pretrain.mixed_precision, pick_device()).dtype,
     }
 
 

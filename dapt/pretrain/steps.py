@@ -183,6 +183,8 @@ def summary(
         "total_flops": s.flops_per_token * st.tokens_seen,
         "mfu": mfu(tps, s.flops_per_token, s.peak),
         "peak_flops": s.peak,
+        "peak_flops_source": s.peak_source,
+        "precision": s.precision.as_record(),
         "final_loss": st.loss,
         "heldout_ppl_before": st.ppl_before,
         "heldout_ppl_after": ppl_after,

@@ -33,6 +33,7 @@ class PretrainConfig(_Strict):
         "lora_targets",
         "extend_vocab_words",
         "extend_vocab_min_count",
+        "peak_flops",
     )
 
     objective: Literal["mlm", "clm"] = "mlm"
@@ -74,7 +75,8 @@ class PretrainConfig(_Strict):
     """ZeRO 3: keep parameters in CPU memory."""
     gradient_accumulation_steps: PositiveInt = 1
     mixed_precision: Literal["auto", "no", "bf16"] = "auto"
-    """``auto``: bf16 on a GPU that has it, fp32 on CPU."""
+    """``auto``: bf16 autocast (fp32 master weights) where the device has native bf16 (a GPU that supports it, a CPU
+    with AVX512_BF16 or AMX), fp32 elsewhere (:mod:`dapt.precision`); the choice is recorded in the summary."""
     lora_r: PositiveInt | None = None
     """LoRA domain adapters (peft): train rank-``lora_r`` adapters on ``lora_targets`` only, merged into the weights
     on export (a plain model comes out); ``None``: every weight trains."""
@@ -87,8 +89,10 @@ class PretrainConfig(_Strict):
     its old pieces; the domain corpus is re-packed with the extended tokenizer for training. 0: off."""
     extend_vocab_min_count: PositiveInt = 20
     """A word must occur this often in the domain corpus to be added."""
-    peak_flops: Annotated[float, Field(gt=0)] = 1.0e12
-    """Hardware peak in FLOP/s used for MFU (1e12 ~ a 2-core AVX2 CPU in fp32; ~989e12 for H100 bf16 dense)."""
+    peak_flops: Annotated[float, Field(gt=0)] | None = None
+    """Hardware peak per device in FLOP/s that MFU is measured against; ``None``: measured on this machine in the
+    run's dtype (:mod:`dapt.measured_peak`, cached per machine). Set it to compare against a datasheet instead
+    (~989e12 for H100 bf16 dense)."""
 
     @model_validator(mode="after")
     def _engine_consistent(self) -> PretrainConfig:
@@ -186,6 +190,7 @@ class FinetuneConfig(_Strict):
         "lora_alpha",
         "lora_dropout",
         "lora_targets",
+        "mixed_precision",
     )
 
     learning_rate: Annotated[float, Field(ge=0)] = 1e-4
@@ -194,6 +199,9 @@ class FinetuneConfig(_Strict):
     batch_size: PositiveInt = 32
     eval_batch_size: PositiveInt = 256
     max_length: PositiveInt = 128
+    mixed_precision: Literal["auto", "no", "bf16"] = "auto"
+    """As ``pretrain.mixed_precision``, for training and prediction: ``auto`` is bf16 autocast where the device has
+    native bf16, fp32 elsewhere."""
     weight_decay: Annotated[float, Field(ge=0)] = 0.01
     warmup_ratio: Probability = 0.1
     max_grad_norm: Annotated[float, Field(gt=0)] = 1.0
