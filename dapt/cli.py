@@ -32,6 +32,11 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="override a recipe key (dotted; list items by name or index), e.g. --set finetune.epochs=2 "
         "--set tasks.chemprot.max_examples=500 (repeatable)",
     )
+    p.add_argument(
+        "--allow-outside-data-root",
+        action="store_true",
+        help="let the recipe read files outside the data root (your own files; a flow run never can)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -167,7 +172,10 @@ def _dispatch(args) -> int:
             print("and trigger a run with:  prefect deployment run 'dapt-pipeline/<recipe>'")
         return 0
     if args.command == "run":
+        from dapt.run.untrusted import trust_this_process
         from pipelines.flow import dapt_pipeline
+
+        trust_this_process(allow_outside_data_root=args.allow_outside_data_root)
 
         out = dapt_pipeline(
             recipe=str(args.recipe), data_dir=args.data_dir, out=args.out, overrides=parse_overrides(args.overrides)
@@ -178,7 +186,13 @@ def _dispatch(args) -> int:
 
     from dapt.run import Run
 
-    run = Run.open(args.recipe, data_dir=args.data_dir, out=args.out, overrides=parse_overrides(args.overrides))
+    run = Run.open(
+        args.recipe,
+        data_dir=args.data_dir,
+        out=args.out,
+        overrides=parse_overrides(args.overrides),
+        allow_outside_data_root=args.allow_outside_data_root,
+    )
     if args.command == "ingest":
         print(json.dumps(run.ingest(), indent=2))
     elif args.command == "pretrain":

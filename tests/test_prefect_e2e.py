@@ -56,8 +56,16 @@ def prefect_server(tmp_path):
 
 @pytest.mark.slow
 def test_deploy_trigger_worker_completes_with_artifacts(prefect_server, tmp_path, data_root):
-    env = {**prefect_server, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_EVALUATE_OFFLINE": "1"}
     runs = tmp_path / "runs"
+    env = {
+        **prefect_server,
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "HF_EVALUATE_OFFLINE": "1",
+        # The worker's roots: the flow refuses parameters outside them (dapt/run/untrusted.py).
+        "DAPT_DATA_DIR": str(data_root),
+        "DAPT_OUT_ROOT": str(runs),
+    }
     subprocess.run(
         [str(BIN / "dapt"), "deploy", "--pool", "dapt-test", "--data-dir", str(data_root), "--out-root", str(runs)],
         env=env,

@@ -17,6 +17,7 @@ from dapt.recipe.base import (
     _RecipeLoader,
     format_loc,
 )
+from dapt.recipe.confinement import paths_outside
 from dapt.recipe.corpus import CorpusSource
 from dapt.recipe.schema import Recipe
 
@@ -129,12 +130,25 @@ def source_files(source: CorpusSource, data_root: Path) -> list[Path]:
     return sorted(Path(p) for p in glob.glob(str(base), recursive=True) if Path(p).is_file())
 
 
-def check_paths(recipe: Recipe, data_root: Path, recipe_file: str | os.PathLike = "<recipe>") -> None:
-    """Fail before any work starts if a file the recipe names is missing.
+def check_paths(
+    recipe: Recipe,
+    data_root: Path,
+    recipe_file: str | os.PathLike = "<recipe>",
+    allow_outside_data_root: bool = False,
+) -> None:
+    """Fail before any work starts if a path the recipe names leaves the data root (:mod:`.confinement`; unless
+    ``allow_outside_data_root``) or a file it names is missing.
 
     Raises:
-        RecipeError: naming each missing path with its key.
+        RecipeError: naming each offending path with its key.
     """
+    if not allow_outside_data_root:
+        outside = paths_outside(recipe, data_root, lambda src: source_files(src, data_root))
+        if outside:
+            raise RecipeError(
+                f"{recipe_file}: paths must stay inside the data root {data_root} "
+                "(for your own files elsewhere: dapt run --allow-outside-data-root)\n" + "\n".join(outside)
+            )
     missing = []
     corpora = [("corpus", recipe.corpus)] + (
         [("general_corpus", recipe.general_corpus)] if recipe.general_corpus else []

@@ -33,13 +33,14 @@ class Run:
         data_dir: str | None = None,
         out: str | None = None,
         overrides: dict | None = None,
+        allow_outside_data_root: bool = False,
     ) -> Run:
         """Load and validate the recipe (with dotted-key ``overrides``) and check every data path before any work
-        starts."""
+        starts: each must exist and, unless ``allow_outside_data_root``, stay inside the data root."""
         recipe_file = resolve_recipe_path(recipe)
         r = load_recipe(recipe_file, overrides)
         data_root = resolve_data_dir(data_dir)
-        check_paths(r, data_root, recipe_file)
+        check_paths(r, data_root, recipe_file, allow_outside_data_root)
         out_dir = (Path(out) if out else Path("runs") / r.name).resolve()
         out_dir.mkdir(parents=True, exist_ok=True)
         layout = RunLayout(out_dir)

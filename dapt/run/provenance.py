@@ -13,6 +13,12 @@ PACKAGES = ("dapt", "torch", "transformers", "datasets", "tokenizers", "evaluate
 
 
 def _git_commit() -> str | None:
+    """The checkout's commit; in an image without git or a .git folder, the one it was built from
+    (``DAPT_GIT_COMMIT``, the Dockerfile's ``GIT_COMMIT`` build arg)."""
+    return _git_rev_parse() or os.environ.get("DAPT_GIT_COMMIT") or None
+
+
+def _git_rev_parse() -> str | None:
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5
