@@ -54,11 +54,11 @@ def prefect_server(tmp_path):
         log.close()
 
 
-@pytest.mark.slow
-def test_deploy_trigger_worker_completes_with_artifacts(prefect_server, tmp_path, data_root):
-    runs = tmp_path / "runs"
+def deploy_trigger_work(env: dict, runs: Path, data_root: Path, cwd: Path) -> dict:
+    """`dapt deploy` for a process pool, trigger `dapt-biomed` with the smoke recipe, one worker pass; the flow run's
+    state and artifacts as the server reports them."""
     env = {
-        **prefect_server,
+        **env,
         "HF_HUB_OFFLINE": "1",
         "HF_DATASETS_OFFLINE": "1",
         "HF_EVALUATE_OFFLINE": "1",
@@ -87,22 +87,34 @@ def test_deploy_trigger_worker_completes_with_artifacts(prefect_server, tmp_path
     worker = subprocess.run(
         [str(BIN / "prefect"), "worker", "start", "--pool", "dapt-test", "--run-once"],
         env=env,
-        cwd=tmp_path,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert worker.returncode == 0, worker.stdout[-3000:] + worker.stderr[-3000:]
+    return server_state(env)
 
+
+def server_state(env: dict) -> dict:
     check = subprocess.run(
         [sys.executable, "-c", CHECK], env=env, capture_output=True, text=True, timeout=60, check=True
     )
-    state = json.loads(check.stdout.strip().splitlines()[-1])
+    return json.loads(check.stdout.strip().splitlines()[-1])
+
+
+def assert_completed_with_artifacts(state: dict, runs: Path) -> None:
     assert state["deployments"] >= 4  # one per shipped recipe
     assert state["state"] == "COMPLETED", state
     assert {"smoke-report", "smoke-results", "smoke-run-dir", "smoke-report-html"} <= set(state["artifacts"])
     results = json.loads((runs / "smoke-via-dapt-biomed" / "results.json").read_text())
     assert results["seeds"] == [0] and "dapt" in results["tasks"]["chemprot"]
+
+
+@pytest.mark.slow
+def test_deploy_trigger_worker_completes_with_artifacts(prefect_server, tmp_path, data_root):
+    runs = tmp_path / "runs"
+    assert_completed_with_artifacts(deploy_trigger_work(prefect_server, runs, data_root, tmp_path), runs)
 
 
 CHECK = """
@@ -114,6 +126,6 @@ with get_client(sync_client=True) as c:
     runs = c.read_flow_runs()
     run = [r for r in runs if r.deployment_id in {d.id for d in deps if d.name == "dapt-biomed"}][0]
     arts = c.read_artifacts()
-    print(json.dumps({"deployments": len(deps), "state": run.state.type.value,
+    print(json.dumps({"deployments": len(deps), "state": run.state.type.value, "flow_run_id": str(run.id),
                       "artifacts": sorted({a.key for a in arts if a.flow_run_id == run.id and a.key})}))
 """
