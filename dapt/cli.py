@@ -172,14 +172,16 @@ def _dispatch(args) -> int:
             print("and trigger a run with:  prefect deployment run 'dapt-pipeline/<recipe>'")
         return 0
     if args.command == "run":
+        from dapt.run import Run
         from dapt.run.untrusted import trust_this_process
         from pipelines.flow import dapt_pipeline
 
         trust_this_process(allow_outside_data_root=args.allow_outside_data_root)
+        overrides = parse_overrides(args.overrides)
+        # Expected errors (recipe, paths) as one line before a Prefect server starts, not as a flow-run traceback.
+        Run.check(args.recipe, args.data_dir, overrides, args.allow_outside_data_root)
 
-        out = dapt_pipeline(
-            recipe=str(args.recipe), data_dir=args.data_dir, out=args.out, overrides=parse_overrides(args.overrides)
-        )
+        out = dapt_pipeline(recipe=str(args.recipe), data_dir=args.data_dir, out=args.out, overrides=overrides)
         print(_summary(out["results"]))
         print(f"report: {out['out_dir']}/report.md")
         return 0

@@ -45,3 +45,29 @@ def test_a_task_file_without_usable_examples_is_one_line_and_exit_2(tmp_path, ca
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("dapt: error: task t: no usable examples in") and "train.jsonl" in err[0]
     assert "invalid_json" in err[0] and "Traceback" not in err[0]
+
+
+def test_dapt_run_refuses_a_path_outside_the_data_root_before_prefect_starts(tmp_path, data_root):
+    r = subprocess.run(
+        [sys.executable, "-m", "dapt.cli", "run", "smoke", "--data-dir", str(data_root), "--out", str(tmp_path / "o"),
+         "--set", "tasks.chemprot.train=/etc/passwd"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 2
+    assert "tasks[0].train: '/etc/passwd' is an absolute path" in r.stderr and "smoke.yaml" in r.stderr
+    assert "Traceback" not in r.stderr and "Starting temporary server" not in r.stderr + r.stdout
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_default_data_root_is_beside_the_checkout(monkeypatch):
+    from pathlib import Path
+
+    from dapt.recipe import resolve_data_dir
+
+    monkeypatch.delenv("DAPT_DATA_DIR", raising=False)
+    checkout = Path(__file__).resolve().parents[1]
+    if not (checkout.parent / "shared" / "data").is_dir():
+        import pytest
+
+        pytest.skip("no ../shared/data beside this checkout")
+    assert resolve_data_dir(None) == (checkout.parent / "shared" / "data").resolve()

@@ -107,7 +107,7 @@ def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
     if data_dir is None:
         data_dir = os.environ.get("DAPT_DATA_DIR")
     if data_dir is None:
-        data_dir = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+        data_dir = Path(__file__).resolve().parents[3] / "shared" / "data"  # <checkout>/../shared/data
     root = Path(data_dir).expanduser().resolve()
     if not root.is_dir():
         raise RecipeError(f"data root not found: {root} (set --data-dir or DAPT_DATA_DIR)")

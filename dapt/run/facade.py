@@ -37,10 +37,7 @@ class Run:
     ) -> Run:
         """Load and validate the recipe (with dotted-key ``overrides``) and check every data path before any work
         starts: each must exist and, unless ``allow_outside_data_root``, stay inside the data root."""
-        recipe_file = resolve_recipe_path(recipe)
-        r = load_recipe(recipe_file, overrides)
-        data_root = resolve_data_dir(data_dir)
-        check_paths(r, data_root, recipe_file, allow_outside_data_root)
+        recipe_file, r, data_root = cls.check(recipe, data_dir, overrides, allow_outside_data_root)
         out_dir = (Path(out) if out else Path("runs") / r.name).resolve()
         out_dir.mkdir(parents=True, exist_ok=True)
         layout = RunLayout(out_dir)
@@ -48,6 +45,24 @@ class Run:
         run._write_run_json()
         run._attach_log()
         return run
+
+    @staticmethod
+    def check(
+        recipe: str | os.PathLike,
+        data_dir: str | None = None,
+        overrides: dict | None = None,
+        allow_outside_data_root: bool = False,
+    ) -> tuple[Path, Recipe, Path]:
+        """Everything :meth:`open` validates, without creating anything: the recipe file, the recipe, the data root.
+
+        Raises:
+            RecipeError: naming the file and each offending key or path.
+        """
+        recipe_file = resolve_recipe_path(recipe)
+        r = load_recipe(recipe_file, overrides)
+        data_root = resolve_data_dir(data_dir)
+        check_paths(r, data_root, recipe_file, allow_outside_data_root)
+        return recipe_file, r, data_root
 
     # ---- what the run is -------------------------------------------------------------------------------------
     @property
