@@ -188,6 +188,8 @@ def _dispatch(args) -> int:
 
     from dapt.run import Run
 
+    if args.command == "sweep":
+        return _sweep(args)
     run = Run.open(
         args.recipe,
         data_dir=args.data_dir,
@@ -225,11 +227,25 @@ def _dispatch(args) -> int:
         results = run.report()
         print(_summary(results))
         print(f"report: {run.out_dir}/report.md")
-    elif args.command == "sweep":
-        from dapt.finetune.sweep import parse_grid, run_sweep
+    return 0
 
-        run_sweep(run.recipe, parse_grid(args.grid), run.data_root, run.out_dir / "sweep", tasks=args.task)
-        print(f"sweep table: {run.out_dir / 'sweep' / 'sweep.md'}")
+
+def _sweep(args) -> int:
+    """A dev-only sweep in its own new folder (``--out``, else ``runs/sweeps/<recipe>/<UTC time>``); it opens no
+    run directory, so no run's ``run.json`` or stages are touched."""
+    import time
+
+    from dapt.finetune.sweep import parse_grid, run_sweep
+    from dapt.run import Run
+
+    _, recipe, data_root = Run.check(
+        args.recipe, args.data_dir, parse_overrides(args.overrides), args.allow_outside_data_root
+    )
+    out = Path(args.out) if args.out else Path("runs") / "sweeps" / recipe.name / time.strftime("%Y%m%d-%H%M%S")
+    if out.exists() and any(out.iterdir()):
+        raise RecipeError(f"sweep folder {out} is not empty: a sweep never overwrites another (choose a new --out)")
+    run_sweep(recipe, parse_grid(args.grid), data_root, out, tasks=args.task)
+    print(f"sweep table: {out / 'sweep.md'}")
     return 0
 
 

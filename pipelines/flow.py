@@ -125,21 +125,22 @@ def dapt_pipeline(
     run = Run.open(
         recipe, data_dir=data_dir, out=out, overrides=overrides, allow_outside_data_root=allow_outside_data_root()
     )
-    logger = get_run_logger()
-    logger.info("recipe %s (hash %s) -> %s", run.recipe.name, run.recipe.config_hash(), run.out_dir)
-    stats = ingest(run)
-    logger.info("corpus: %s documents kept, %s tokens", stats["documents"]["kept"], stats["content_tokens"])
-    for job in run.pretrain_jobs():  # dependency order: DAPT before DAPT+TAPT
-        pretrain(run, job)
-    for t in run.recipe.tasks:
-        floors(run, t.name)
-    # Sequential on purpose: the CPU cores are already used by each fine-tune's intra-op threads.
-    for task_name, variant, seed, fraction in run.finetune_jobs():  # full train sets, then learning curves
-        finetune(run, task_name, variant, seed, fraction)
-    evaluate(run)
-    results = report(run)
-    _publish(run, results)
-    return {"out_dir": str(run.out_dir), "results": results}
+    with run:  # detaches the run's log file when the flow ends, however it ends
+        logger = get_run_logger()
+        logger.info("recipe %s (hash %s) -> %s", run.recipe.name, run.recipe.config_hash(), run.out_dir)
+        stats = ingest(run)
+        logger.info("corpus: %s documents kept, %s tokens", stats["documents"]["kept"], stats["content_tokens"])
+        for job in run.pretrain_jobs():  # dependency order: DAPT before DAPT+TAPT
+            pretrain(run, job)
+        for t in run.recipe.tasks:
+            floors(run, t.name)
+        # Sequential on purpose: the CPU cores are already used by each fine-tune's intra-op threads.
+        for task_name, variant, seed, fraction in run.finetune_jobs():  # full train sets, then learning curves
+            finetune(run, task_name, variant, seed, fraction)
+        evaluate(run)
+        results = report(run)
+        _publish(run, results)
+        return {"out_dir": str(run.out_dir), "results": results}
 
 
 def _publish(run: Run, results: dict) -> None:

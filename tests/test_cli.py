@@ -71,3 +71,18 @@ def test_the_default_data_root_is_beside_the_checkout(monkeypatch):
 
         pytest.skip("no ../shared/data beside this checkout")
     assert resolve_data_dir(None) == (checkout.parent / "shared" / "data").resolve()
+
+
+def test_a_sweep_gets_its_own_folder_and_leaves_runs_alone(tmp_path, data_root, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    args = ["sweep", "smoke", "--data-dir", str(data_root), "--grid", "epochs=1", "--task", "chemprot"]
+    args += ["--set", "tasks.chemprot.max_examples=64"]
+    assert main([*args, "--out", "s1"]) == 0
+    assert (tmp_path / "s1" / "sweep.md").is_file()
+    # Never into a folder that holds another sweep; no run directory (run.json) is created or touched.
+    assert main([*args, "--out", "s1"]) == 2
+    assert "is not empty" in capsys.readouterr().err
+    assert main(args) == 0
+    (default,) = (tmp_path / "runs" / "sweeps" / "smoke").iterdir()
+    assert (default / "sweep.md").is_file()
+    assert not list(tmp_path.rglob("run.json"))

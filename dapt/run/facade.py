@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -25,6 +25,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 @dataclass
 class Run:
     ctx: RunContext
+    _handlers: list[logging.Handler] = field(default_factory=list, repr=False)
 
     @classmethod
     def open(
@@ -186,15 +187,32 @@ class Run:
         ctx.ledger.update(change)
 
     def _attach_log(self) -> None:
-        """Everything the library logs also goes to ``<out>/logs/dapt.log`` (attached to a failed stage's report)."""
+        """Everything the library logs also goes to ``<out>/logs/dapt.log`` (attached to a failed stage's report),
+        until :meth:`close`."""
         self.log_file.parent.mkdir(exist_ok=True)
         root = logging.getLogger("dapt")
         if not any(getattr(h, "baseFilename", None) == str(self.log_file) for h in root.handlers):
             h = logging.FileHandler(self.log_file)
             h.setFormatter(logging.Formatter(LOG_FORMAT))
             root.addHandler(h)
+            self._handlers.append(h)
             if root.level == logging.NOTSET or root.level > logging.INFO:
                 root.setLevel(logging.INFO)
+
+    def close(self) -> None:
+        """Detach this run's log file: later runs in the same process (a sweep, a test session, a worker serving
+        several flow runs) must not write into it."""
+        root = logging.getLogger("dapt")
+        for h in self._handlers:
+            root.removeHandler(h)
+            h.close()
+        self._handlers.clear()
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def log_tail(self, lines: int = 60) -> str:
         if not self.log_file.is_file():

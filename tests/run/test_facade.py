@@ -256,3 +256,19 @@ def test_learning_curve_same_subsets_for_every_variant(tmp_path, data_root, tiny
     report = (tmp_path / "run" / "report.md").read_text()
     assert "## Learning curves" in report and "curve-chemprot.png" in report
     assert (tmp_path / "run" / "figures" / "curve-chemprot.png").stat().st_size > 0
+
+
+def test_a_closed_run_stops_receiving_log_lines(tmp_path, data_root):
+    import logging
+
+    recipe = tmp_path / "lr0.yaml"
+    recipe.write_text(LR0)
+    log = logging.getLogger("dapt.test")
+    with Run.open(recipe, data_dir=str(data_root), out=str(tmp_path / "a")) as first:
+        log.info("while a is open")
+    with Run.open(recipe, data_dir=str(data_root), out=str(tmp_path / "b")) as second:
+        log.info("while b is open")
+    log.info("after both")
+    a, b = first.log_file.read_text(), second.log_file.read_text()
+    assert "while a is open" in a and "while b is open" not in a and "after both" not in a
+    assert "while b is open" in b and "while a is open" not in b and "after both" not in b
