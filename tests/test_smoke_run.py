@@ -48,6 +48,12 @@ def test_dapt_run_smoke_then_cached_reruns(tmp_path, data_root):
             assert {"mean", "std"} <= set(row)
         assert {"majority", "tfidf-lr"} <= set(results["tasks"][task])
         assert "vs_baseline" in results["tasks"][task]["dapt"]
+    # Portable evidence: no path of this machine, the base model by name, how each variant was fine-tuned.
+    text = (out / "results.json").read_text()
+    assert str(tmp_path) not in text and str(data_root) not in text and str(Path.home()) + "/" not in text
+    assert results["base_model"] == "splade-tiny"
+    assert results["finetune"]["chemprot"]["variants"]["dapt"]["strategy"] == ["full"]
+    assert results["finetune"]["chemprot"]["settings"]["learning_rate"] > 0
     report = (out / "report.md").read_text()
     assert "## chemprot" in report and "## Continued pretraining" in report
     assert (out / "report.html").is_file() and (out / "figures" / "delta.png").is_file()

@@ -5,27 +5,36 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import yaml
-
 from dapt.report.plots import VARIANT_ORDER
 from dapt.report.results import REFERENCE_ROWS, p_for_verdict
 from dapt.report.verdict import fmt_p
 
 
 def load_run(run_dir: Path) -> dict:
+    """A run's results and how it was made, as its ``results.json`` records them ("unknown" where an older run did
+    not record it; never guessed from defaults)."""
     path = Path(run_dir) / "results.json"
     if not path.is_file():
         raise FileNotFoundError(f"{run_dir}: no results.json (run `dapt report` there first)")
     results = json.loads(path.read_text())
-    recipe_file = Path(run_dir) / "recipe.yaml"
-    recipe = yaml.safe_load(recipe_file.read_text()) if recipe_file.is_file() else {}
-    finetune = recipe.get("finetune") or {}
     return {
         "dir": str(run_dir),
         "results": results,
-        "base_model": recipe.get("base_model", "?"),
-        "strategy": f"{finetune.get('strategy', 'full')} (lr {finetune.get('learning_rate', '?')})",
+        "base_model": results.get("base_model", "unknown"),
+        "strategy": fine_tuning(results.get("finetune")),
     }
+
+
+def fine_tuning(how: dict | None) -> str:
+    """``full (lr 0.0003)``, per task where tasks differ (``chemprot: lora (lr 0.003); ...``)."""
+    if not how:
+        return "unknown"
+    per_task = {}
+    for task, h in how.items():
+        ran = sorted({s for v in h.get("variants", {}).values() for s in v.get("strategy", [])}) or ["unknown"]
+        per_task[task] = f"{'/'.join(ran)} (lr {h.get('settings', {}).get('learning_rate', 'unknown')})"
+    values = set(per_task.values())
+    return values.pop() if len(values) == 1 else "; ".join(f"{t}: {v}" for t, v in per_task.items())
 
 
 def _cell(row: dict | None) -> str:

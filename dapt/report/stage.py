@@ -11,9 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
+from dapt.report.portable import portable_paths
 from dapt.run.context import RunContext
 from dapt.run.plan import PretrainJob, pretrain_jobs
-from dapt.run.provenance import file_sha256
+from dapt.run.provenance import DAPT_DIR, file_sha256
 
 
 def _read_json(path: Path) -> dict | None:
@@ -45,11 +46,13 @@ def _summaries(ctx: RunContext, task: str, variant: str, fraction: float = 1.0) 
     ]
 
 
-def _finetune_tables(ctx: RunContext) -> tuple[dict, dict, dict]:
-    """Per task and variant: dev scores per seed, training cost, and the label report."""
-    dev, cost, labels = {}, {}, {}
+def _finetune_tables(ctx: RunContext) -> tuple[dict, dict, dict, dict]:
+    """Per task and variant: dev scores per seed, training cost, the label report, and how it was fine-tuned (the
+    recipe's settings; the strategy and precision each seed's summary says ran)."""
+    dev, cost, labels, how = {}, {}, {}, {}
     for task in ctx.recipe.tasks:
         dev[task.name], cost[task.name] = {}, {}
+        how[task.name] = {"settings": ctx.recipe.finetune_for(task.name).model_dump(mode="json"), "variants": {}}
         for v in ctx.recipe.variants:
             sums = _summaries(ctx, task.name, v)
             dev[task.name][v] = [s[f"dev_{task.metric}"] for s in sums]
@@ -58,7 +61,11 @@ def _finetune_tables(ctx: RunContext) -> tuple[dict, dict, dict]:
                 "best_epochs": [s["best_epoch"] for s in sums],
             }
             labels[task.name] = sums[0]["labels"]
-    return dev, cost, labels
+            how[task.name]["variants"][v] = {
+                "strategy": sorted({s["strategy"]["name"] for s in sums if "strategy" in s}) or ["unknown"],
+                "precision": sorted({s["precision"]["dtype"] for s in sums if "precision" in s}) or ["unknown"],
+            }
+    return dev, cost, labels, how
 
 
 def _curve_rows(ctx: RunContext, evaluation: dict, floors: dict) -> dict:
@@ -98,7 +105,7 @@ def _report(ctx: RunContext) -> dict:
     if not lay.evaluation_json.is_file():
         raise FileNotFoundError(f"report needs {lay.evaluation_json}: run `dapt evaluate` first")
     evaluation = json.loads(lay.evaluation_json.read_text())
-    dev, cost, labels = _finetune_tables(ctx)
+    dev, cost, labels, how = _finetune_tables(ctx)
     floors = {
         t.name: json.loads(lay.floors_file(t.name).read_text()) for t in r.tasks if lay.floors_file(t.name).is_file()
     }
@@ -106,6 +113,8 @@ def _report(ctx: RunContext) -> dict:
     info = ctx.ledger.read()
     corpus_stats = _read_json(lay.corpus_dir / "stats.json")
     extra = {
+        "base_model": r.base_model,
+        "finetune": how,
         "corpus": corpus_stats,
         "general_corpus": _read_json(lay.general_dir / "stats.json"),
         "diagnostics": _read_json(lay.corpus_dir / "diagnostics.json"),
@@ -137,6 +146,11 @@ def _report(ctx: RunContext) -> dict:
     }
     results = build_results(
         r.name, r.config_hash(), list(r.seeds), evaluation["test"], dev, evaluation["comparisons"], floors, extra
+    )
+    results = portable_paths(
+        results,
+        {"<run>": lay.out_dir, "<data>": ctx.data_root, "<repo>": DAPT_DIR.parent},
+        exact={str(ctx.model_dir("baseline")): r.base_model},
     )
     validate_results(results)
     lay.results_json.write_text(json.dumps(results, indent=2))

@@ -119,16 +119,26 @@ def test_compare_puts_runs_side_by_side(results, tmp_path, capsys):
 
     from dapt.cli import main
 
-    a, b = tmp_path / "a", tmp_path / "b"
-    for d, model in ((a, "splade-tiny"), (b, "all-minilm-l6-v2")):
+    a, b, old = tmp_path / "a", tmp_path / "b", tmp_path / "old"
+    lora = {"chemprot": {"settings": {"learning_rate": 0.003}, "variants": {"dapt": {"strategy": ["lora"]}}}}
+    for d, extra in (
+        (a, {"base_model": "splade-tiny", "finetune": lora}),
+        (b, {"base_model": "all-minilm-l6-v2"}),
+        (old, {}),  # a run from before results.json recorded either
+    ):
         d.mkdir()
-        (d / "results.json").write_text(json.dumps(results))
-        (d / "recipe.yaml").write_text(f"base_model: {model}\n")
-    assert main(["compare", str(a), str(b)]) == 0
+        (d / "results.json").write_text(json.dumps({**results, **extra}))
+        # A recipe.yaml beside it is not consulted: compare reads what results.json recorded.
+        (d / "recipe.yaml").write_text("base_model: something-else\nfinetune: {strategy: full}\n")
+    assert main(["compare", str(a), str(b), str(old)]) == 0
     out = capsys.readouterr().out
     assert "| run 1 |" in out and "all-minilm-l6-v2" in out and "## chemprot: test micro_f1" in out
+    run_rows = [x for x in out.splitlines() if x.startswith("| run ")]
+    assert "| splade-tiny | lora (lr 0.003) |" in run_rows[0]
+    assert "| all-minilm-l6-v2 | unknown |" in run_rows[1] and "| unknown | unknown |" in run_rows[2]
+    assert "something-else" not in out
     dapt_row = next(x for x in out.splitlines() if x.startswith("| dapt |"))
-    assert dapt_row.count("▲") == 2 and "Δ +0.0400" in dapt_row
+    assert dapt_row.count("▲") == 3 and "Δ +0.0400" in dapt_row
     assert main(["compare", str(tmp_path / "nope")]) == 2
 
 
