@@ -1,4 +1,4 @@
-"""Where training runs: the first CUDA device when there is one, else the CPU."""
+"""Where training runs (the first CUDA device when there is one, else the CPU) and how data gets there."""
 
 from __future__ import annotations
 
@@ -13,3 +13,19 @@ def describe(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     return f"cpu ({torch.get_num_threads()} threads)"
+
+
+def configure_matmul(device: torch.device) -> None:
+    """TF32 for fp32 matmuls and convolutions on CUDA (Ampere and later): what is left in fp32 under bf16 autocast
+    (the optimizer's math is elementwise and unaffected). A no-op on the CPU."""
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+
+
+def to_device(t: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """A batch tensor built on the CPU, on ``device``: from pinned memory and without blocking the host on CUDA (the
+    copy overlaps the previous step's kernels), a plain move elsewhere."""
+    if device.type != "cuda" or t.device.type == "cuda":
+        return t.to(device)
+    return t.pin_memory().to(device, non_blocking=True)

@@ -1,4 +1,4 @@
-"""Optimizer pieces shared by pretraining and fine-tuning: weight-decay groups and the LR schedule."""
+"""Optimizer pieces shared by pretraining and fine-tuning: AdamW, weight-decay groups and the LR schedule."""
 
 from __future__ import annotations
 
@@ -8,6 +8,12 @@ import torch
 
 # Biases and normalisation weights are not decayed (the usual BERT/AdamW practice).
 NO_DECAY = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
+
+
+def adamw(groups: list[dict], lr: float, device: torch.device, **kwargs) -> torch.optim.AdamW:
+    """torch's AdamW, the fused CUDA kernel on a GPU (one launch for all parameters instead of several per
+    tensor), the default implementation elsewhere. Never DeepSpeed's FusedAdam/CPUAdam: those JIT-compile."""
+    return torch.optim.AdamW(groups, lr=lr, fused=device.type == "cuda", **kwargs)
 
 
 def decay_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:

@@ -13,7 +13,8 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from dapt.optim import decay_groups, linear_warmup_decay
+from dapt.device import configure_matmul
+from dapt.optim import adamw, decay_groups, linear_warmup_decay
 from dapt.precision import Precision, autocast
 from dapt.recipe import FinetuneConfig
 
@@ -53,9 +54,10 @@ def fit(
         on_epoch_start: called with the epoch number (1-based) before it starts (gradual unfreezing).
         precision: bf16 runs the forward under autocast; weights, gradients and optimizer state stay fp32.
     """
-    device = next(model.parameters()).device
     groups = param_groups if param_groups is not None else decay_groups(model, cfg.weight_decay)
-    opt = torch.optim.AdamW(groups, lr=cfg.learning_rate)
+    device = next(model.parameters()).device
+    configure_matmul(device)
+    opt = adamw(groups, cfg.learning_rate, device)
     total_steps = steps_per_epoch * cfg.epochs
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, linear_warmup_decay(total_steps, int(cfg.warmup_ratio * total_steps))
@@ -67,7 +69,7 @@ def fit(
     for epoch in range(1, cfg.epochs + 1):
         if on_epoch_start is not None:
             on_epoch_start(epoch)
-        total_loss, n_batches = 0.0, 0
+        total_loss, n_batches = torch.zeros(()), 0
         for inputs, targets in train_batches():
             with autocast(precision, device):
                 logits = model(*inputs)
@@ -79,11 +81,11 @@ def fit(
             opt.step()
             sched.step()
             opt.zero_grad(set_to_none=True)
-            total_loss += loss.item()
+            total_loss = total_loss.to(loss.device) + loss.detach()  # no host sync per step
             n_batches += 1
             bar.update(1)
         dev_score, dev_preds = evaluate_dev()
-        train_loss = total_loss / max(1, n_batches)
+        train_loss = float(total_loss) / max(1, n_batches)
         history.append({"epoch": epoch, "train_loss": train_loss, f"dev_{metric}": dev_score})
         bar.set_postfix(loss=f"{train_loss:.3f}", dev=f"{dev_score:.4f}")
         if not progress:  # no bar (a worker's log): one line per epoch instead

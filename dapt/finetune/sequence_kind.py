@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from dapt.device import to_device
 from dapt.finetune.batching import iterate, length_grouped_batches, sorted_batches
 from dapt.finetune.model import SequenceClassifier
 from dapt.metrics import score
@@ -104,8 +105,8 @@ class SequenceKind:
         def batches():
             order = length_grouped_batches(self.train_lengths(), batch_size, gen)
             for idx, ids, attn, types in iterate(enc.ids, order, self.pad_id, enc.type_ids):
-                types = types.to(device) if types is not None else None
-                yield (ids.to(device), attn.to(device), types), train_gold[idx]
+                types = to_device(types, device) if types is not None else None
+                yield (to_device(ids, device), to_device(attn, device), types), train_gold[idx]
 
         return batches
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from dapt.device import to_device
 from dapt.finetune.batching import iterate, length_grouped_batches, sorted_batches
 from dapt.metrics import span_prf
 from dapt.tasks import TaggedSentence
@@ -116,7 +117,7 @@ class TokenKind:
                 target = torch.full(ids.shape, -100, dtype=torch.long)
                 for row, j in enumerate(idx):
                     target[row, : len(targets[j])] = torch.tensor(targets[j])
-                yield (ids.to(device), attn.to(device)), target.to(device)
+                yield (to_device(ids, device), to_device(attn, device)), to_device(target, device)
 
         return batches
 

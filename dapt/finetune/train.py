@@ -124,6 +124,8 @@ def run_finetune(
         "train_seconds": round(res.train_seconds, 2),
         "device": describe(device),
         "precision": precision.as_record(),
+        # transformers 5 picks PyTorch's fused scaled-dot-product attention (FlashAttention kernels on CUDA) itself.
+        "attention": getattr(encoder.config, "_attn_implementation", None),
         "test_predict_seconds": round(test_seconds, 2),
         "examples": {s: len(d.examples) for s, d in splits.items()},
         "quarantined": {s: d.quarantined for s, d in splits.items()},

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import torch
 
+from dapt.device import configure_matmul
 from dapt.measured_peak import peak_flops
-from dapt.optim import decay_groups, linear_warmup_decay
+from dapt.optim import adamw, decay_groups, linear_warmup_decay
 from dapt.precision import Precision, resolve_precision
 from dapt.pretrain.data import load_split_blocks
 from dapt.pretrain.flops import flops_per_token, non_embedding_params
@@ -159,7 +160,9 @@ def build_run(
 
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     loss_fn = LMLoss(model, cfg.objective)
-    opt = torch.optim.AdamW(decay_groups(model, cfg.weight_decay), lr=cfg.learning_rate, betas=(0.9, 0.98), eps=1e-6)
+    configure_matmul(acc.device)
+    # The model is still on the CPU here; accelerate moves it (the same Parameter objects) before the first step.
+    opt = adamw(decay_groups(model, cfg.weight_decay), cfg.learning_rate, acc.device, betas=(0.9, 0.98), eps=1e-6)
     # The scheduler stays outside accelerate (whose wrapper steps it once per process); it sets the lr of the
     # optimizer's groups, which DeepSpeed's ZeRO optimizer reads.
     sched = torch.optim.lr_scheduler.LambdaLR(

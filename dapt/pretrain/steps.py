@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from dapt.device import describe
+from dapt.device import describe, to_device
 from dapt.pretrain.build import Setup
 from dapt.pretrain.checkpoint import DataOrderLog, load_checkpoint, save_checkpoint
 from dapt.pretrain.data import lm_batch, mixed_batch_at, model_mask
@@ -84,7 +84,8 @@ def train_step(s: Setup, step: int, order_log: DataOrderLog) -> tuple[torch.Tens
         inputs, labels = lm_batch(ids, attn, s.tokenizer, cfg, s.mask_rng, s.words)
         mask = model_mask(s.loss_fn, ids, attn, cfg, s.tokenizer)
         with acc.accumulate(s.loss_fn):
-            loss = s.loss_fn(inputs.to(acc.device), mask.to(acc.device), labels.to(acc.device))
+            dev = acc.device
+            loss = s.loss_fn(to_device(inputs, dev), to_device(mask, dev), to_device(labels, dev))
             acc.backward(loss)
             if acc.sync_gradients:
                 acc.clip_grad_norm_(s.loss_fn.parameters(), cfg.max_grad_norm)
@@ -96,8 +97,11 @@ def train_step(s: Setup, step: int, order_log: DataOrderLog) -> tuple[torch.Tens
 
 def log_step(s: Setup, st: State, step: int, epoch: int, loss, clock: dict, metrics: MetricsLog, bar, progress) -> None:
     """Loss (averaged over ranks), learning rate, tokens/s and MFU over the window since the last log line."""
+    # The only host sync of the loop outside evaluation: on log steps (the last step is one).
     if s.acc.num_processes > 1:
         st.loss = float(s.acc.reduce(loss.detach().float(), "mean"))
+    else:
+        st.loss = float(loss.detach())
     now = time.perf_counter()
     tps = clock["window_tokens"] / max(1e-9, now - clock["window"])
     rec = {
@@ -185,6 +189,7 @@ def summary(
         "peak_flops": s.peak,
         "peak_flops_source": s.peak_source,
         "precision": s.precision.as_record(),
+        "attention": getattr(s.acc.unwrap_model(s.loss_fn).model.config, "_attn_implementation", None),
         "final_loss": st.loss,
         "heldout_ppl_before": st.ppl_before,
         "heldout_ppl_after": ppl_after,

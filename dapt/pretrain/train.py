@@ -116,7 +116,6 @@ def _train(
         loss, n_tok, epoch = steps.train_step(s, step, order_log)
         st.tokens_seen += n_tok
         clock["window_tokens"] += n_tok
-        st.loss = loss.item()
         bar.update(1)
         if (step + 1) % cfg.log_every_steps == 0 or step == 0 or step + 1 == s.total_steps:
             steps.log_step(s, st, step, epoch, loss, clock, metrics, bar, progress)

@@ -44,6 +44,7 @@ def test_bf16_and_fp32_losses_track_each_other_and_the_export_is_fp32(tmp_path, 
     fp32, fp32_losses = pretrain(tiny_mlm_dir, corpus, tmp_path / "fp32", "no")
     bf16, bf16_losses = pretrain(tiny_mlm_dir, corpus, tmp_path / "bf16", "bf16")
     assert fp32.summary["precision"]["dtype"] == "fp32" and bf16.summary["precision"]["dtype"] == "bf16"
+    assert bf16.summary["attention"] == "sdpa"
     assert len(fp32_losses) == len(bf16_losses) >= STEPS // 4
     assert fp32_losses != bf16_losses  # autocast did run in bf16
     # Same data, masks and init: bf16 rounding moves each logged loss by well under 3% over the run ...
@@ -71,7 +72,7 @@ def test_bf16_and_fp32_losses_track_each_other_and_the_export_is_fp32(tmp_path, 
         cfg = FinetuneConfig(learning_rate=1e-3, epochs=1, batch_size=16, max_length=64, mixed_precision=mp)
         s = run_finetune(task, bf16.model_dir, cfg, 0, data_root, tmp_path / f"ft-{mp}", progress=False).summary
         assert s["precision"]["dtype"] == ("fp32" if mp == "no" else "bf16")
-        assert s["history"][0]["train_loss"] > 0
+        assert s["history"][0]["train_loss"] > 0 and s["attention"] == "sdpa"
 
 
 def test_a_bf16_checkpoint_loads_as_fp32_masters(tmp_path, tiny_mlm_dir):
