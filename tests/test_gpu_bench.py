@@ -18,8 +18,10 @@ def _module():
 
 @pytest.mark.parametrize("kind", ["mlm", "clm"])
 def test_cases_run_tiny_on_cpu(tmp_path, kind):
-    row = _module().run_case(f"t-{kind}", kind, 32, 4, 3, None, True, 1e12, tmp_path)
+    row = _module().run_case(f"t-{kind}", kind, 32, 4, 3, None, True, None, tmp_path)
     assert row["steps"] == 3 and row["tokens_per_s"] > 0 and 0 < row["mfu"] < 1 and row["engine"] == "torch"
+    assert row["peak_flops_source"] in {"measured", "cached"} and row["precision"] in {"bf16", "fp32"}
+    assert row["attention"] == "sdpa" and row["mfu_vs_datasheet"] is None  # not an H100/H200
 
 
 @pytest.mark.distributed

@@ -7,8 +7,11 @@ Through dapt's real pretraining path (``run_pretrain``: accelerate, DeepSpeed, m
 3. GPT-2-124M-shaped CLM (12 x 768, vocab 50,257) at block 1024: tokens/s and MFU.
 
 Models are built from configs (random weights: speed does not depend on them) and trained on random token blocks
-written as dapt shards, so the script needs no data or hub. Goals (issue 4): BERT-base MLM >= 40% MFU, ZeRO-2
-overhead <= 10%. Writes ``<out>/gpu_bench.json`` with the card's name.
+written as dapt shards, so the script needs no data or hub. Goals (issues 4, 14): BERT-base MLM >= 40% MFU, ZeRO-2
+overhead <= 10%. MFU is against the peak dapt measures on the card (a bf16 matmul benchmark, ``dapt.measured_peak``)
+and, for H100/H200, also against the datasheet's 989 TFLOP/s bf16 dense. Each row records what ran: precision
+(``auto``: bf16 on a card that has it), attention implementation, fused AdamW, TF32. Writes ``<out>/gpu_bench.json``
+with the card's name.
 
     python tests/benchmarks/gpu_bench.py --out "$OUT"              # on the GPU machine
     python tests/benchmarks/gpu_bench.py --out /tmp/gb --tiny      # CPU smoke run (what the test does)
@@ -87,7 +90,15 @@ def _shards(out: Path, vocab: int, block: int, n_blocks: int) -> Path:
 
 
 def run_case(
-    name: str, kind: str, block: int, batch: int, steps: int, zero: int | None, tiny: bool, peak: float, work: Path
+    name: str,
+    kind: str,
+    block: int,
+    batch: int,
+    steps: int,
+    zero: int | None,
+    tiny: bool,
+    peak: float | None,
+    work: Path,
 ) -> dict:
     from dapt.pretrain import run_pretrain
     from dapt.recipe import PretrainConfig
@@ -122,9 +133,22 @@ def run_case(
         "mfu": s["mfu"],
         "steady_tokens_per_s": float(np.median([r["tokens_per_s"] for r in steady])),
         "steady_mfu": float(np.median([r["mfu"] for r in steady])),
+        "mfu_vs_datasheet": datasheet_mfu(s),
+        "peak_flops": s["peak_flops"],
+        "peak_flops_source": s["peak_flops_source"],
+        "precision": s["precision"]["dtype"],
+        "attention": s["attention"],
+        "tf32": torch.backends.cuda.matmul.allow_tf32,
         "wall_s": round(time.perf_counter() - t0, 1),
         "device": s["device"],
     }
+
+
+def datasheet_mfu(summary: dict) -> float | None:
+    """MFU against H100/H200's 989 TFLOP/s bf16 dense (per GPU), where the card is one."""
+    if not any(card in summary["device"] for card in ("H100", "H200")):
+        return None
+    return summary["tokens_per_s"] * summary["flops_per_token"] / (H100_BF16_DENSE * summary["processes"])
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -132,7 +156,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--tiny", action="store_true", help="2-layer models, a few steps: a CPU smoke run")
     ap.add_argument("--steps", type=int, default=None)
-    ap.add_argument("--peak-flops", type=float, default=H100_BF16_DENSE, help="per-GPU peak (H100/H200 bf16 dense)")
+    ap.add_argument(
+        "--peak-flops", type=float, default=None, help="per-GPU peak for MFU (default: measured on the card)"
+    )
     a = ap.parse_args(argv)
     steps = a.steps or (4 if a.tiny else 120)
     cases = [
@@ -149,7 +175,8 @@ def main(argv: list[str] | None = None) -> dict:
     result = {
         "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "torch": torch.__version__,
-        "peak_flops": a.peak_flops,
+        "peak_flops": rows[0]["peak_flops"],
+        "peak_flops_source": rows[0]["peak_flops_source"],
         "rows": rows,
         "zero2_overhead": 1 - z2 / plain,
     }
