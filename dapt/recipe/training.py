@@ -34,6 +34,7 @@ class PretrainConfig(_Strict):
         "extend_vocab_words",
         "extend_vocab_min_count",
         "peak_flops",
+        "compile",
     )
 
     objective: Literal["mlm", "clm"] = "mlm"
@@ -77,6 +78,9 @@ class PretrainConfig(_Strict):
     mixed_precision: Literal["auto", "no", "bf16"] = "auto"
     """``auto``: bf16 autocast (fp32 master weights) where the device has native bf16 (a GPU that supports it, a CPU
     with AVX512_BF16 or AMX), fp32 elsewhere (:mod:`dapt.precision`); the choice is recorded in the summary."""
+    compile: bool = False
+    """``torch.compile`` the encoder (pretraining blocks have one shape, so it compiles once; the masked-position head,
+    whose input size varies, stays eager). Compile time is counted in the run's tokens/s."""
     lora_r: PositiveInt | None = None
     """LoRA domain adapters (peft): train rank-``lora_r`` adapters on ``lora_targets`` only, merged into the weights
     on export (a plain model comes out); ``None``: every weight trains."""

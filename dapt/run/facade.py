@@ -11,7 +11,8 @@ from pathlib import Path
 
 import yaml
 
-from dapt.recipe import Recipe, check_paths, load_recipe, resolve_data_dir, resolve_recipe_path
+from dapt.models import ModelNotFoundError, check_model_available
+from dapt.recipe import Recipe, RecipeError, check_paths, load_recipe, resolve_data_dir, resolve_recipe_path
 from dapt.run.context import RunContext
 from dapt.run.layout import RunLayout
 from dapt.run.ledger import Ledger, inputs_hash
@@ -63,6 +64,10 @@ class Run:
         r = load_recipe(recipe_file, overrides)
         data_root = resolve_data_dir(data_dir)
         check_paths(r, data_root, recipe_file, allow_outside_data_root)
+        try:
+            check_model_available(r.base_model)
+        except ModelNotFoundError as e:
+            raise RecipeError(f"{recipe_file}: base_model: {e}") from None
         return recipe_file, r, data_root
 
     # ---- what the run is -------------------------------------------------------------------------------------

@@ -92,3 +92,24 @@ def test_auto_resolves_to_what_this_machine_has(tmp_path, tiny_mlm_dir, corpus):
     expected = "bf16" if cpu_bf16_flags() and not torch.cuda.is_available() else res.summary["precision"]["dtype"]
     assert res.summary["precision"]["dtype"] == expected
     assert res.summary["peak_flops_source"] in {"measured", "cached"} and res.summary["peak_flops"] > 1e9
+
+
+@pytest.mark.slow
+def test_a_compiled_encoder_trains_like_the_eager_one(tmp_path, tiny_mlm_dir, corpus):
+    """torch.compile (inductor: tens of seconds on 2 cores, hence slow) changes speed, not what is learned."""
+    _, eager = pretrain(tiny_mlm_dir, corpus, tmp_path / "eager", "no")
+    cfg = PretrainConfig(
+        max_tokens=64 * 16 * STEPS, block_size=64, batch_size=16, learning_rate=3e-3, warmup_ratio=0.1,
+        log_every_steps=4, mixed_precision="no", checkpoint_every_steps=None, compile=True,
+    )  # fmt: skip
+    res = run_pretrain(cfg, tiny_mlm_dir, corpus, tmp_path / "compiled", progress=False)
+    compiled = [
+        r["loss"]
+        for r in map(json.loads, (tmp_path / "compiled" / "metrics.jsonl").read_text().splitlines())
+        if "loss" in r
+    ]
+    for a, b in zip(eager, compiled, strict=True):
+        assert abs(a - b) / a < 0.01, (eager, compiled)
+    # The export is a plain model: no compile wrapper in its weight names.
+    weights = load_file(res.model_dir / "model.safetensors")
+    assert not any("_orig_mod" in k for k in weights)
