@@ -19,7 +19,8 @@ def test_pretrain_and_finetune_on_the_gpu(tmp_path, tiny_mlm_dir, data_root):
     from dapt.ingest import run_ingest
     from dapt.optim import adamw
     from dapt.pretrain import run_pretrain
-    from dapt.recipe import CorpusConfig, CorpusSource, FinetuneConfig, PretrainConfig, TaskConfig
+    from dapt.recipe import CorpusConfig, CorpusSource, FinetuneConfig, PretrainConfig
+    from tests.finetune.test_train import TASK
 
     cuda = torch.device("cuda")
     assert adamw([{"params": [torch.zeros(2, device=cuda, requires_grad=True)]}], 1e-3, cuda).defaults["fused"]
@@ -37,10 +38,7 @@ def test_pretrain_and_finetune_on_the_gpu(tmp_path, tiny_mlm_dir, data_root):
     assert torch.backends.cuda.matmul.allow_tf32 and 0 < s["mfu"] < 1
     assert {t.dtype for t in load_file(res.model_dir / "model.safetensors").values()} == {torch.float32}
 
-    task = TaskConfig(
-        name="chemprot", format="jsonl", train="chemprot/train.txt", dev="chemprot/dev.txt",
-        test="chemprot/test.txt", max_examples=64,
-    )  # fmt: skip
+    task = TASK.model_copy(update={"max_examples": 64})
     ft = FinetuneConfig(learning_rate=1e-3, epochs=1, batch_size=16, max_length=64)
     summary = run_finetune(task, res.model_dir, ft, 0, data_root, tmp_path / "ft", progress=False).summary
     assert summary["precision"]["dtype"] == expected and summary["device"] == torch.cuda.get_device_name(0)

@@ -11,7 +11,8 @@ from dapt.finetune import run_finetune
 from dapt.ingest import run_ingest
 from dapt.precision import cpu_bf16_flags
 from dapt.pretrain import run_pretrain
-from dapt.recipe import CorpusConfig, CorpusSource, FinetuneConfig, PretrainConfig, TaskConfig
+from dapt.recipe import CorpusConfig, CorpusSource, FinetuneConfig, PretrainConfig
+from tests.finetune.test_train import TASK
 
 STEPS = 24
 
@@ -60,14 +61,7 @@ def test_bf16_and_fp32_losses_track_each_other_and_the_export_is_fp32(tmp_path, 
     weights = load_file(bf16.model_dir / "model.safetensors")
     assert {t.dtype for t in weights.values() if t.is_floating_point()} == {torch.float32}
     assert json.loads((bf16.model_dir / "config.json").read_text())["dtype"] == "float32"
-    task = TaskConfig(
-        name="chemprot",
-        format="jsonl",
-        train="chemprot/train.txt",
-        dev="chemprot/dev.txt",
-        test="chemprot/test.txt",
-        max_examples=64,
-    )
+    task = TASK.model_copy(update={"max_examples": 64})
     for mp in ("no", "bf16"):
         cfg = FinetuneConfig(learning_rate=1e-3, epochs=1, batch_size=16, max_length=64, mixed_precision=mp)
         s = run_finetune(task, bf16.model_dir, cfg, 0, data_root, tmp_path / f"ft-{mp}", progress=False).summary
