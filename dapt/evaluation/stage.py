@@ -12,9 +12,16 @@ from dapt.evaluation.multiplicity import adjust_all
 from dapt.evaluation.seed_interval import seed_aware_comparison
 from dapt.run.context import RunContext
 
-CONTRASTS = (("dapt", "general"), ("dapt+tapt", "dapt"), ("dapt-replay", "dapt"), ("dapt+tapt", "tapt"))
+CONTRASTS = (
+    ("dapt", "general"),
+    ("dapt+tapt", "dapt"),
+    ("dapt-replay", "dapt"),
+    ("dapt+tapt", "tapt"),
+    ("scratch", "dapt"),
+)
 """Comparisons between variants, besides each vs the baseline: is it the domain or just more training (DAPT vs
-the budget-matched general control); does TAPT add to DAPT; what replay costs on the task; does DAPT add to TAPT."""
+the budget-matched general control); does TAPT add to DAPT; what replay costs on the task; does DAPT add to TAPT;
+does pretraining from scratch with a domain vocabulary beat continuing the general model (the PubMedBERT question)."""
 
 
 def evaluation_inputs(ctx: RunContext) -> dict:

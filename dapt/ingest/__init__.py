@@ -2,10 +2,10 @@
 
 The public surface later stages may use: :func:`run_ingest` (the engine), the run's ingest stage
 (:func:`ingest_corpora`, :func:`ingest_task_corpus`) and their inputs, :func:`load_blocks` (the packed
-shards' reader: ingest's output contract) and :func:`diagnostics_markdown`.
+shards' reader: ingest's output contract), :func:`diagnostics_markdown` and :func:`fertility`.
 """
 
-from dapt.ingest.diagnostics import diagnostics_markdown
+from dapt.ingest.diagnostics import diagnostics_markdown, fertility
 from dapt.ingest.documents import heldout_ids, iter_documents, write_documents
 from dapt.ingest.process import IngestResult, run_ingest
 from dapt.ingest.shards import load_blocks
@@ -15,6 +15,7 @@ __all__ = [
     "IngestResult",
     "corpus_inputs",
     "diagnostics_markdown",
+    "fertility",
     "heldout_ids",
     "ingest_corpora",
     "ingest_task_corpus",

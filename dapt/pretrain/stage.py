@@ -20,6 +20,8 @@ log = logging.getLogger("dapt")
 def job_inputs(ctx: RunContext, job: PretrainJob) -> dict:
     r = ctx.recipe
     init = job_inputs(ctx, PretrainJob("dapt")) if job.variant == "dapt+tapt" else {"base": r.base_model}
+    if job.variant == "scratch":  # the base's shape only: fresh weights, a domain vocabulary
+        init = {"fresh": r.base_model, "scratch": r.scratch.hash_dump()}
     corpus = corpus_inputs(ctx) if job.task is None else task_corpus_inputs(ctx, job.corpus_kind, job.task)
     pretrain = r.pretrain.hash_dump()
     if job.variant != "dapt-replay":
@@ -43,6 +45,15 @@ def job_config(ctx: RunContext, job: PretrainJob) -> PretrainConfig:
     """DAPT and the general control share ``pretrain``; the TAPT jobs run ``tapt.epochs`` passes over their
     task corpus, with ``tapt``'s learning rate and batch size where set."""
     p = ctx.recipe.pretrain
+    if job.variant == "scratch":
+        sc = ctx.recipe.scratch
+        return p.model_copy(
+            update={
+                "max_tokens": max(1, round(sc.budget_multiple * p.max_tokens)),
+                "learning_rate": sc.learning_rate or p.learning_rate,
+                "extend_vocab_words": 0,  # the whole vocabulary is the domain's already
+            }
+        )
     if job.task is None:
         return p
     t = ctx.recipe.tapt
@@ -91,7 +102,15 @@ def pretrain_job(ctx: RunContext, job: PretrainJob, progress: bool = True) -> di
         if not (init / "config.json").is_file():
             raise FileNotFoundError(f"{job.key} starts from {init}: run the dapt pretraining first")
         train_data = lay.job_corpus_dir(job) / "dataset"
-        if cfg.extend_vocab_words and job.variant in ("dapt", "dapt-replay"):
+        heldout_dir = lay.corpus_dir / "dataset"
+        if job.variant == "scratch":
+            from dapt.pretrain.scratch import prepare_scratch
+
+            # Its perplexity is over its own vocabulary, on the same held-out documents: not comparable to the
+            # others' numbers, and no general-text perplexity (a model that never saw general text forgets nothing).
+            init, train_data = prepare_scratch(ctx, job, cfg, progress)
+            heldout_dir = train_data
+        elif cfg.extend_vocab_words and job.variant in ("dapt", "dapt-replay"):
             init, train_data = extend_for_job(ctx, job, init, cfg, progress)
         elif cfg.extend_vocab_words and job.variant == "dapt+tapt":
             train_data = retokenize_task_corpus(ctx, job, init, progress)
@@ -103,8 +122,8 @@ def pretrain_job(ctx: RunContext, job: PretrainJob, progress: bool = True) -> di
             out_dir,
             trust_remote_code=r.trust_remote_code,
             progress=progress,
-            general_dir=lay.general_dir / "dataset" if r.general_corpus else None,
-            heldout_dir=lay.corpus_dir / "dataset",
+            general_dir=lay.general_dir / "dataset" if r.general_corpus and job.variant != "scratch" else None,
+            heldout_dir=heldout_dir,
             description=job.describe(r.base_model),
             replay_dir=lay.general_dir / "dataset" if job.variant == "dapt-replay" else None,
         )

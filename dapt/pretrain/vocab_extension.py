@@ -43,7 +43,7 @@ def extend_for_job(
     )
     log.info("%s: vocabulary +%d domain words (e.g. %s)", job.key, len(words), ", ".join(w.word for w in words[:8]))
     # Held-out perplexity stays on the base corpus's held-out blocks: only the training documents are re-packed.
-    dataset = _repack(
+    dataset = repack_documents(
         iter_documents(corpus_dir),
         out,
         "train_documents",
@@ -68,7 +68,7 @@ def retokenize_task_corpus(ctx: RunContext, job: PretrainJob, model_dir: Path, p
     tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=r.trust_remote_code)
     # A TAPT corpus has no held-out split (heldout_fraction 0): every document is training text.
     docs = iter_documents(ctx.layout.job_corpus_dir(job), include_heldout=True)
-    dataset = _repack(
+    dataset = repack_documents(
         docs,
         out,
         "task_documents",
@@ -83,7 +83,7 @@ def retokenize_task_corpus(ctx: RunContext, job: PretrainJob, model_dir: Path, p
     return dataset
 
 
-def _repack(
+def repack_documents(
     docs, out: Path, stem: str, source: str, tokenizer, block_size: int, seed: int, progress: bool, name: str
 ) -> Path:
     """Documents that were already cleaned, deduplicated and decontaminated, written to ``<out>/<stem>.jsonl.gz``

@@ -22,7 +22,14 @@ from dapt.recipe.loading import (
     source_files,
 )
 from dapt.recipe.schema import Recipe
-from dapt.recipe.training import FinetuneConfig, LearningCurveConfig, PretrainConfig, TaptConfig, TaskConfig
+from dapt.recipe.training import (
+    FinetuneConfig,
+    LearningCurveConfig,
+    PretrainConfig,
+    ScratchConfig,
+    TaptConfig,
+    TaskConfig,
+)
 
 __all__ = [
     "RECIPES_DIR",
@@ -38,6 +45,7 @@ __all__ = [
     "QualityConfig",
     "Recipe",
     "RecipeError",
+    "ScratchConfig",
     "TaptConfig",
     "TaskConfig",
     "Variant",

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 RECIPES_DIR = Path(__file__).resolve().parent.parent.parent / "pipelines" / "recipes"
 
-Variant = Literal["baseline", "dapt", "dapt-replay", "tapt", "dapt+tapt", "knn-tapt", "general"]
+Variant = Literal["baseline", "dapt", "dapt-replay", "tapt", "dapt+tapt", "knn-tapt", "general", "scratch"]
 """``baseline``: the base model; ``dapt``: continued pretraining on the domain corpus; ``dapt-replay``: the same
 with ``pretrain.replay_ratio`` of every batch drawn from the general corpus (the defence against forgetting);
 ``tapt``: on the task's own

@@ -14,7 +14,14 @@ from dapt.recipe.base import (
     format_loc,
 )
 from dapt.recipe.corpus import CorpusConfig
-from dapt.recipe.training import FinetuneConfig, LearningCurveConfig, PretrainConfig, TaptConfig, TaskConfig
+from dapt.recipe.training import (
+    FinetuneConfig,
+    LearningCurveConfig,
+    PretrainConfig,
+    ScratchConfig,
+    TaptConfig,
+    TaskConfig,
+)
 
 
 class Recipe(_Strict):
@@ -34,6 +41,8 @@ class Recipe(_Strict):
     tasks: list[TaskConfig] = Field(min_length=1)
     finetune: FinetuneConfig = FinetuneConfig()
     tapt: TaptConfig = TaptConfig()
+    scratch: ScratchConfig = ScratchConfig()
+    """Settings of the ``scratch`` variant (used only when it is in ``variants``)."""
     floors: bool = True
     """Compute the majority-class and TF-IDF + logistic-regression reference rows for every task."""
     forgetting_max_base_ppl: Annotated[float, Field(gt=0)] = 100.0

@@ -183,6 +183,23 @@ class TaptConfig(_Strict):
     """Sentence-embedding model for ``knn-tapt`` (mean-pooled, normalised), a name from ``dapt models`` or a path."""
 
 
+class ScratchConfig(_Strict):
+    """The ``scratch`` variant (the PubMedBERT alternative to DAPT): the base's architecture with fresh weights and a
+    vocabulary trained on the domain corpus, pretrained from scratch on it."""
+
+    vocab_size: Annotated[int, Field(ge=100)] = 30_522
+    """Size of the domain vocabulary, trained (a tokenizer of the base's kind: WordPiece, BPE...) on the domain
+    corpus's training documents only."""
+    min_frequency: PositiveInt = 2
+    """A piece must occur this often in the training documents to enter the vocabulary."""
+    budget_multiple: Annotated[float, Field(gt=0)] = 4.0
+    """Pretraining tokens as a multiple of ``pretrain.max_tokens`` (DAPT's budget): from scratch needs more."""
+    learning_rate: Annotated[float, Field(gt=0)] | None = None
+    """Default: ``pretrain.learning_rate``."""
+    seed: int = 0
+    """Seeds the fresh weights."""
+
+
 class FinetuneConfig(_Strict):
     """Identical for every variant, so the comparison isolates the pretraining."""
 

@@ -18,6 +18,7 @@ def variant_cost(results: dict, task: str, variant: str) -> dict | None:
         "tapt": [f"tapt/{task}"],
         "dapt+tapt": ["dapt", f"dapt+tapt/{task}"],
         "knn-tapt": [f"knn-tapt/{task}"],
+        "scratch": ["scratch"],
     }.get(variant)
     if not chain or not all((jobs.get(k) or {}).get("summary") for k in chain):
         return None

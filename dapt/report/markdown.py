@@ -49,11 +49,26 @@ def pretrain_lines(results: dict) -> list[str]:
         if s.get("general_ppl_before") is not None:
             ch = s["general_ppl_after"] / s["general_ppl_before"] - 1
             gen = f"{s['general_ppl_before']:.1f} -> {s['general_ppl_after']:.1f} ({ch:+.0%})"
+        # scratch's perplexity is per piece of its own vocabulary: not comparable with the base-vocabulary rows.
+        own = " (own vocabulary)" if name == "scratch" else ""
         out.append(
             f"| {name} | {s['tokens_seen']:,} | {s['tokens_per_s']:,.0f} | {s['mfu']:.1%} | "
-            f"{s['heldout_ppl_before']:.1f} -> {s['heldout_ppl_after']:.1f} | {gen} |"
+            f"{s['heldout_ppl_before']:.1f} -> {s['heldout_ppl_after']:.1f}{own} | {gen} |"
         )
+    tok = (results.get("pretrain_jobs") or {}).get("scratch", {}).get("tokenizer")
+    if tok:
+        out += ["", scratch_tokenizer_line(tok)]
     return out
+
+
+def scratch_tokenizer_line(tok: dict) -> str:
+    """The domain vocabulary of ``scratch`` next to the base's: fertility (pieces per word) on each text."""
+    fert = "; ".join(f"{name} {f['base']:.3f} -> {f['domain']:.3f}" for name, f in tok["fertility"].items())
+    return (
+        f"`scratch` vocabulary: {tok['vocab_size']['domain']:,} pieces learned from the domain training documents "
+        f"(base: {tok['vocab_size']['base']:,}; {tok['domain_pieces_in_base_vocab']:.0%} of them in the base "
+        f"vocabulary). Fertility, base -> domain vocabulary: {fert}."
+    )
 
 
 def learning_curve_lines(results: dict, figures: dict) -> list[str]:

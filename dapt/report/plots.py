@@ -8,7 +8,7 @@ import numpy as np
 
 from dapt.report.results import REFERENCE_ROWS
 
-VARIANT_ORDER = ("baseline", "dapt", "dapt-replay", "tapt", "dapt+tapt", "knn-tapt", "general")
+VARIANT_ORDER = ("baseline", "dapt", "dapt-replay", "tapt", "dapt+tapt", "knn-tapt", "general", "scratch")
 
 
 def _plt():

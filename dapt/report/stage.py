@@ -123,6 +123,11 @@ def _report(ctx: RunContext) -> dict:
             job.key.removeprefix("pretrain/"): {
                 "summary": _read_json(lay.job_dir(job) / "summary.json"),
                 "curve": _read_jsonl(lay.job_dir(job) / "metrics.jsonl"),
+                **(
+                    {"tokenizer": _read_json(lay.job_dir(job) / "scratch" / "tokenizer.json")}
+                    if job.variant == "scratch"
+                    else {}
+                ),
             }
             for job in pretrain_jobs(r)
         },

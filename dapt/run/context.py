@@ -35,6 +35,6 @@ class RunContext:
 
         if variant == "baseline":
             return resolve_model(self.recipe.base_model)
-        if variant not in ("dapt", "dapt-replay", "general") and task is None:
+        if variant not in ("dapt", "dapt-replay", "general", "scratch") and task is None:
             raise ValueError(f"variant {variant!r} has one model per task: name the task")
         return self.layout.job_dir(PretrainJob.for_variant(variant, task)) / "model"

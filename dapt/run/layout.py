@@ -62,6 +62,8 @@ class RunLayout:
         """The ingested corpus a pretraining job trains on."""
         if job.variant in ("dapt", "dapt-replay"):
             return self.corpus_dir
+        if job.variant == "scratch":  # the domain corpus, re-packed with the domain vocabulary
+            return self.job_dir(job) / "scratch" / "corpus"
         if job.variant == "general":
             return self.general_dir
         return self.task_corpus_dir(job.corpus_kind, job.task)

@@ -9,7 +9,8 @@ from dapt.recipe import TASK_VARIANTS, Recipe
 
 @dataclass(frozen=True)
 class PretrainJob:
-    """One continued-pretraining run: ``dapt`` and ``general`` once per recipe, the TAPT variants once per task."""
+    """One pretraining run: ``dapt``, ``dapt-replay``, ``general`` and ``scratch`` once per recipe, the TAPT variants
+    once per task."""
 
     variant: str
     task: str | None = None
@@ -40,6 +41,8 @@ class PretrainJob:
             "tapt": f"{base} continued-pretrained on the {self.task} train text (TAPT)",
             "dapt+tapt": f"{base} DAPT model continued-pretrained on the {self.task} train text (DAPT+TAPT)",
             "knn-tapt": f"{base} continued-pretrained on the {self.task} train text + nearest domain documents",
+            "scratch": f"{base}'s architecture with fresh weights and a domain vocabulary, pretrained from scratch on "
+            "the domain corpus",
         }[self.variant]
 
 
@@ -53,6 +56,8 @@ def pretrain_jobs(recipe: Recipe) -> list[PretrainJob]:
         jobs.append(PretrainJob("dapt-replay"))
     if "general" in v:
         jobs.append(PretrainJob("general"))
+    if "scratch" in v:
+        jobs.append(PretrainJob("scratch"))
     for t in recipe.tasks:
         jobs += [PretrainJob(x, t.name) for x in TASK_VARIANTS if x in v]
     return jobs
