@@ -17,7 +17,7 @@ from dapt.run.context import RunContext
 from dapt.run.layout import RunLayout
 from dapt.run.ledger import Ledger, inputs_hash
 from dapt.run.plan import PretrainJob, finetune_jobs, pretrain_jobs
-from dapt.run.provenance import provenance
+from dapt.run.provenance import freeze_code, provenance
 
 STAGES = ("ingest", "pretrain", "floors", "finetune", "evaluate", "report")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -40,6 +40,7 @@ class Run:
         """Load and validate the recipe (with dotted-key ``overrides``) and check every data path before any work
         starts: each must exist and, unless ``allow_outside_data_root``, stay inside the data root."""
         recipe_file, r, data_root = cls.check(recipe, data_dir, overrides, allow_outside_data_root)
+        freeze_code()  # the code stages will run is the code their records name
         out_dir = (Path(out) if out else Path("runs") / r.name).resolve()
         out_dir.mkdir(parents=True, exist_ok=True)
         layout = RunLayout(out_dir)

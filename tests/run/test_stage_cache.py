@@ -62,3 +62,24 @@ def test_source_hash_follows_the_files(tmp_path, monkeypatch):
     with (tmp_path / "floors" / "compute.py").open("a") as f:
         f.write("\n# a change\n")
     assert source_hash("floors") != a
+
+
+def test_frozen_code_is_what_stage_records_name(tmp_path, monkeypatch):
+    """A long run imports its code once: edits on disk afterwards must not be recorded as what built its stages."""
+    prov = importlib.import_module("dapt.run.provenance")
+
+    shutil.copytree(prov.DAPT_DIR, tmp_path / "dapt", ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(prov, "DAPT_DIR", tmp_path / "dapt")
+    monkeypatch.setattr(prov, "_FROZEN", {})
+    monkeypatch.setattr(prov, "_git_commit", lambda: "commit-at-start")
+    prov.freeze_code()
+    before = source_hash("finetune", "tasks")
+    with (tmp_path / "dapt" / "finetune" / "loop.py").open("a") as f:
+        f.write("\n# edited while the run was going\n")
+    (tmp_path / "dapt" / "finetune" / "new_module.py").write_text("x = 1\n")
+    monkeypatch.setattr(prov, "_git_commit", lambda: "a-later-commit")
+    assert source_hash("finetune", "tasks") == before
+    assert prov.stage_provenance()["git_commit"] == "commit-at-start"
+    # A fresh process (no freeze) sees the edit.
+    monkeypatch.setattr(prov, "_FROZEN", {})
+    assert source_hash("finetune", "tasks") != before
