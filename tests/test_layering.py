@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 DAPT = Path(__file__).resolve().parent.parent / "dapt"
-STAGES = ["ingest", "pretrain", "floors", "finetune", "evaluation", "report"]
+STAGES = ["ingest", "pretrain", "floors", "finetune", "prompting", "evaluation", "report"]
 ENTRY_POINTS = {"run/facade.py", "cli.py"}
 MAX_LINES = 300
 

@@ -54,7 +54,9 @@ def file_sha256(path: Path) -> str:
 
 DAPT_DIR = Path(__file__).resolve().parent.parent
 
-STAGE_CODE = ("ingest", "pretrain", "floors", "finetune", "evaluation", "report", "tasks", "metrics", "run")
+STAGE_CODE = (
+    "ingest", "pretrain", "floors", "finetune", "prompting", "evaluation", "report", "tasks", "metrics", "run",
+)  # fmt: skip
 """The packages whose code builds stages; :func:`freeze_code` imports all of them."""
 
 _FROZEN: dict = {}

@@ -1,0 +1,32 @@
+"""Few-shot demonstrations: chosen from the train split by the seed alone (never by the variant, so every variant
+of a seed is prompted with the same examples), label-balanced, in a seed-shuffled order."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+
+
+def choose_demonstrations(examples: list, labels: list[str], k_per_label: int, seed: int) -> list:
+    """``k_per_label`` examples of each label in ``labels`` (all of a label's where it has fewer), drawn with a
+    ``seed``-keyed RNG from the examples in their file order, then shuffled together so no label always comes last.
+
+    Args:
+        examples: train examples with ``.label`` and ``.example_id``.
+        labels: the label space, in a fixed order (the train split's).
+    """
+    by_label: dict[str, list] = defaultdict(list)
+    for ex in examples:
+        by_label[ex.label].append(ex)
+    rng = random.Random(f"demonstrations/{seed}")
+    chosen = []
+    for label in labels:
+        pool = by_label.get(label, [])
+        chosen += rng.sample(pool, min(k_per_label, len(pool)))
+    rng.shuffle(chosen)
+    return chosen
+
+
+def demonstration_prefix(demos: list, template: str, verbalizers: dict[str, str], separator: str = "\n\n") -> str:
+    """The demonstrations written as the test prompt will be, each followed by its label's verbalizer."""
+    return "".join(template.format(text=d.text) + verbalizers[d.label] + separator for d in demos)
