@@ -40,7 +40,7 @@ def tiny_llama(tmp_path_factory):
     return LlamaForCausalLM(cfg).eval(), tok
 
 
-VERBALIZERS = [" activator", " inhibitor", " none"]
+VERBALIZERS = [" activator", " inhibitor", " no relation at all"]
 
 
 def test_cached_prefix_scores_equal_a_full_recomputation(tiny_llama):
@@ -50,6 +50,7 @@ def test_cached_prefix_scores_equal_a_full_recomputation(tiny_llama):
     )
     prompts = [f"{t}\nRelation:" for t in TEXTS]
     enc = encode(tok, prefix, prompts, VERBALIZERS)
+    assert len({len(v) for v in enc.verbalizers}) > 1  # verbalizers of different lengths: the padded batch is used
     for per_token in (False, True):
         cached = label_logprobs(model, enc, per_token=per_token)
         full = label_logprobs_recomputed(model, enc, per_token=per_token)
