@@ -84,7 +84,34 @@ def compare_markdown(run_dirs: list[Path]) -> str:
             out.append(f"| {v} | " + " | ".join(_cell(rs.get(v)) for rs in rows) + " |")
     out += [
         "",
-        "Mean ± std over seeds; Δ vs that run's baseline with its paired-bootstrap 95% CI and p-value (▲/▼: CI "
-        "excludes 0).",
+        "Mean ± std over seeds; Δ vs that run's baseline with its 95% CI and p-value, and the Holm-adjusted p where "
+        "the run made that correction (▲/▼: significant after it).",
     ]
+    for name, r in zip(names, runs, strict=True):
+        out += ["", f"## {name}: every comparison", "", *comparison_table(r["results"])]
     return "\n".join(out) + "\n"
+
+
+def comparison_table(results: dict) -> list[str]:
+    """Each comparison of a run (every variant vs the baseline, then the contrasts between variants): difference,
+    95% CI, raw and Holm-adjusted p, and the verdict the report draws from them (a run that predates the
+    correction shows "-" for the adjusted p, and its verdict reads the raw p)."""
+    from dapt.report.verdict import judgement
+
+    n_seeds = len(results.get("seeds") or [])
+    rows = [
+        (task, f"{v} vs baseline", row["vs_baseline"])
+        for task, variants in results["tasks"].items()
+        for v, row in variants.items()
+        if row.get("vs_baseline")
+    ]
+    rows += [(task, name, cmp) for task, cs in (results.get("contrasts") or {}).items() for name, cmp in cs.items()]
+    out = ["| task | comparison | Δ | 95% CI | p | p (Holm) | verdict |", "|---|---|---:|---|---|---|---|"]
+    for task, name, cmp in rows:
+        lo, hi = cmp["ci95"]
+        adj = fmt_p(cmp["p_adjusted"]) if "p_adjusted" in cmp else "-"
+        out.append(
+            f"| {task} | {name} | {cmp['diff']:+.4f} | [{lo:+.4f}, {hi:+.4f}] | {fmt_p(cmp['p_value'])} | {adj} "
+            f"| {judgement(cmp, n_seeds)} |"
+        )
+    return out

@@ -137,6 +137,12 @@ def test_compare_puts_runs_side_by_side(results, tmp_path, capsys):
     assert "| splade-tiny | lora (lr 0.003) |" in run_rows[0]
     assert "| all-minilm-l6-v2 | unknown |" in run_rows[1] and "| unknown | unknown |" in run_rows[2]
     assert "something-else" not in out
+    # Every comparison of each run, with its verdict.
+    assert out.count(": every comparison") == 3
+    assert any(
+        x.startswith("| chemprot | dapt vs baseline | +0.0400 |") and x.endswith("| improved |")
+        for x in out.splitlines()
+    )
     dapt_row = next(x for x in out.splitlines() if x.startswith("| dapt |"))
     assert dapt_row.count("▲") == 3 and "Δ +0.0400" in dapt_row
     assert main(["compare", str(tmp_path / "nope")]) == 2
