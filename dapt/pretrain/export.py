@@ -27,8 +27,11 @@ def export_model(acc, loss_fn, peft_model, tokenizer, model_dir: Path, summary: 
     weights = {k.removeprefix("model."): v for k, v in state.items()}
     # fp32 on disk: a DeepSpeed bf16 run holds bf16 weights; fine-tuning reads them back as fp32 masters anyway.
     weights = {k: v.float() if v.is_floating_point() else v for k, v in weights.items() if k not in tied}
-    plain.config.dtype = torch.float32  # what the weights are saved in, whatever the run's autocast or ZeRO dtype
     plain.save_pretrained(model_dir, state_dict=weights, safe_serialization=True)
+    # save_pretrained writes the in-memory parameters' dtype into config.json (bf16 under DeepSpeed bf16), and a
+    # default from_pretrained would then load the fp32 weights as bf16: the config says what is on disk.
+    plain.config.dtype = torch.float32
+    plain.config.save_pretrained(model_dir)
     tokenizer.save_pretrained(model_dir)
     (model_dir / "README.md").write_text(model_card(summary, cfg, dataset_dir))
 
