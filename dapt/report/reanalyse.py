@@ -5,7 +5,7 @@ test-set standard error back (its 95% width / 3.92, a normal approximation of th
 all :func:`dapt.evaluation.seed_interval.t_interval` needs. Holm then runs over every comparison, as the evaluation
 stage now does. Prints a markdown table of each comparison before (as shipped) and after.
 
-    python -m dapt.report.reanalyse pipelines/results/dapt-biomed-tiny/results.json
+    python -m dapt.report.reanalyse pipelines/results/dapt-biomed-tiny-2026-11-26/results.json
 """
 
 from __future__ import annotations
