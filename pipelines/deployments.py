@@ -65,10 +65,9 @@ def deployment_specs(data_dir: str | None, out_root: str, names: list[str] | Non
 def serve(data_dir: str | None, out_root: str, names: list[str] | None = None) -> None:
     """Serve every deployment from this process until interrupted (schedules included). Its flow runs check their
     parameters against these roots (:mod:`dapt.run.untrusted`)."""
-    os.environ["DAPT_DATA_DIR"] = str(data_dir) if data_dir else os.environ.get("DAPT_DATA_DIR", "")
+    if data_dir:
+        os.environ["DAPT_DATA_DIR"] = str(data_dir)
     os.environ["DAPT_OUT_ROOT"] = str(out_root)
-    if not os.environ["DAPT_DATA_DIR"]:
-        del os.environ["DAPT_DATA_DIR"]
     configure_prefect_env()
     import prefect
 

@@ -69,7 +69,7 @@ def fit(
     for epoch in range(1, cfg.epochs + 1):
         if on_epoch_start is not None:
             on_epoch_start(epoch)
-        total_loss, n_batches = torch.zeros(()), 0
+        total_loss, n_batches = torch.zeros((), device=device), 0
         for inputs, targets in train_batches():
             with autocast(precision, device):
                 logits = model(*inputs)
@@ -81,7 +81,7 @@ def fit(
             opt.step()
             sched.step()
             opt.zero_grad(set_to_none=True)
-            total_loss = total_loss.to(loss.device) + loss.detach()  # no host sync per step
+            total_loss += loss.detach()  # summed on the device: no host sync per step
             n_batches += 1
             bar.update(1)
         dev_score, dev_preds = evaluate_dev()

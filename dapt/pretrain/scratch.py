@@ -83,18 +83,20 @@ def prepare_scratch(ctx: RunContext, job: PretrainJob, cfg: PretrainConfig, prog
     shutil.rmtree(dataset / "heldout", ignore_errors=True)  # empty: everything was packed as train
     shutil.move(str(heldout / "train"), str(dataset / "heldout"))
     shutil.copy(out / "train" / "corpus" / "stats.json", out / "corpus" / "stats.json")
-    (out / "tokenizer.json").write_text(json.dumps(tokenizer_report(base_tok, tokenizer, ctx), indent=2))
+    report = tokenizer_report(base_tok, tokenizer, ctx, held)
+    (out / "tokenizer.json").write_text(json.dumps(report, indent=2))
     return out / "init", dataset
 
 
-def tokenizer_report(base_tok, domain_tok, ctx: RunContext) -> dict:
+def tokenizer_report(base_tok, domain_tok, ctx: RunContext, held: set[str]) -> dict:
     """Fertility (tokens per word unit) of both tokenizers on the domain held-out documents, the general corpus and
-    each task's train text, and how much of the domain vocabulary the base vocabulary already has."""
+    each task's train text, and how much of the domain vocabulary the base vocabulary already has. ``held``: the
+    corpus's held-out document ids."""
     from dapt.ingest import fertility
     from dapt.tasks import load_split
 
-    texts = {"domain (held-out)": [d["text"] for d in iter_documents(ctx.layout.corpus_dir, include_heldout=True)
-                                   if d["id"] in heldout_ids(ctx.layout.corpus_dir)]}  # fmt: skip
+    docs = iter_documents(ctx.layout.corpus_dir, include_heldout=True)
+    texts = {"domain (held-out)": [d["text"] for d in docs if d["id"] in held]}
     if ctx.recipe.general_corpus and (ctx.layout.general_dir / "documents.jsonl.gz").is_file():
         texts["general"] = [d["text"] for d in iter_documents(ctx.layout.general_dir, include_heldout=True)][:20_000]
     for t in ctx.recipe.tasks:
