@@ -31,6 +31,7 @@ from dapt.run.untrusted import (  # noqa: E402
     check_flow_parameters,
     process_is_trusted,
 )
+from pipelines.engine import gpu_annotation, task_runner  # noqa: E402
 
 TRANSIENT_ERRNOS = {errno.EIO, errno.EAGAIN, errno.EBUSY, errno.ETIMEDOUT, errno.ECONNRESET, errno.ESTALE}
 
@@ -75,6 +76,12 @@ def _staged(run: Run, name: str, fn, *args, **kwargs):
 @task(name="ingest", **STAGE)
 def ingest(run: Run) -> dict:
     return _staged(run, "ingest", run.ingest, progress=_progress())
+
+
+@task(name="ingest-part", task_run_name="ingest-{fn.__name__}", **STAGE)
+def ingest_part(fn, args: tuple):
+    """One map or reduce call of a sharded ingest (:mod:`dapt.ingest.process`), on the engine's workers."""
+    return fn(*args)
 
 
 @task(name="pretrain", task_run_name="pretrain-{job.variant}-{job.task}", **STAGE)
@@ -128,15 +135,36 @@ def dapt_pipeline(
     with run:  # detaches the run's log file when the flow ends, however it ends
         logger = get_run_logger()
         logger.info("recipe %s (hash %s) -> %s", run.recipe.name, run.recipe.config_hash(), run.out_dir)
-        stats = ingest(run)
+        engine = run.recipe.engine
+        if engine.kind == "dask":  # the ingest's map and reduce calls fan out as tasks on the cluster
+            with task_runner(engine) as runner:
+                stats = _staged(
+                    run,
+                    "ingest",
+                    run.ingest,
+                    progress=False,
+                    submit=lambda fn, *args: runner.submit(ingest_part, {"fn": fn, "args": args}),
+                )
+        else:  # local: one task; ingest_workers > 1 uses a local process pool inside it
+            stats = ingest(run)
         logger.info("corpus: %s documents kept, %s tokens", stats["documents"]["kept"], stats["content_tokens"])
         for job in run.pretrain_jobs():  # dependency order: DAPT before DAPT+TAPT
             pretrain(run, job)
         for t in run.recipe.tasks:
             floors(run, t.name)
-        # Sequential on purpose: the CPU cores are already used by each fine-tune's intra-op threads.
-        for task_name, variant, seed, fraction in run.finetune_jobs():  # full train sets, then learning curves
-            finetune(run, task_name, variant, seed, fraction)
+        jobs = run.finetune_jobs()  # full train sets, then learning curves
+        if engine.finetune_workers == 1:
+            # Sequential by default: on a CPU box the cores are already used by each fine-tune's intra-op threads.
+            for task_name, variant, seed, fraction in jobs:
+                finetune(run, task_name, variant, seed, fraction)
+        else:  # fan out: engine.finetune_workers at once (threads here, or Dask workers, one per GPU with resources)
+            with task_runner(engine) as runner, gpu_annotation(engine):
+                futures = [
+                    runner.submit(finetune, {"run": run, "task_name": t, "variant": v, "seed": s, "fraction": f})
+                    for t, v, s, f in jobs
+                ]
+                for fut in futures:
+                    fut.result()
         evaluate(run)
         results = report(run)
         _publish(run, results)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from dapt.ingest.normalize import normalize_text
-from dapt.ingest.word_ids import Vocabulary, ngram_hashes, splitmix64, words
+from dapt.ingest.word_ids import Vocabulary, ngram_hashes, words
 from dapt.recipe import TaskConfig
 
 
@@ -78,13 +78,13 @@ class TaskNgrams:
             for x in runs:
                 # A text of exactly k words, hashed as a k-gram: equal to the k-gram of the same words in a document.
                 k = len(x)
-                h_k, _ = ngram_hashes(splitmix64(np.asarray(x, dtype=np.uint64)), np.zeros(1, np.int64), k)
+                h_k, _ = ngram_hashes(vocab.hashes(np.asarray(x)), np.zeros(1, np.int64), k)
                 short_h.setdefault(k, []).append(h_k)
                 short_m.setdefault(k, []).append(np.full(len(h_k), 1 << i, dtype=np.int64))
             lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
             flat = np.fromiter((w for x in ids for w in x), dtype=np.uint64, count=int(lengths.sum()))
             starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-            h, _ = ngram_hashes(splitmix64(flat), starts, n)
+            h, _ = ngram_hashes(vocab.hashes(flat), starts, n)
             h = np.unique(h)
             per_task[name] = len(h)
             all_h.append(h)

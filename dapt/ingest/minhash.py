@@ -1,8 +1,9 @@
 """Near-duplicate detection: MinHash signatures of word n-gram sets, LSH banding, first occurrence kept.
 
-Vectorised over a batch of documents with numpy; the LSH index stores one 64-bit key per band per kept document
-(:class:`~dapt.ingest.hash_index.HashIndex`). Deterministic: the permutations come from ``seed`` and the n-gram
-hashes from stable word ids, so the same input and config drop the same documents on every run.
+Vectorised over a batch of documents with numpy. The ingest dedups with reduces over band-key buckets
+(:mod:`dapt.ingest.dedup_reduce`); :class:`NearDupIndex` is the one-process index they are tested against.
+Deterministic: the permutations come from ``seed`` and the n-gram hashes from digests of the words, so the same
+input and config drop the same documents on every run and in every shard.
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
 
 
 class NearDupIndex:
-    """The LSH index over every document kept so far."""
+    """The LSH index over every document kept so far, in one process: the single-process rule the sharded
+    reduce (:mod:`dapt.ingest.dedup_reduce`) reproduces, kept as its reference (tests check the two agree)."""
 
     def __init__(self, threshold: float, num_perm: int, seed: int) -> None:
         self.bands, self.rows = lsh_params(threshold, num_perm)

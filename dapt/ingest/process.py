@@ -1,31 +1,46 @@
 """The ingest stage: read -> normalise -> quality filters -> exact dedup -> decontaminate -> near-dedup ->
 tokenize -> pack -> sharded Arrow, with every record that does not make it counted by reason and written to
-``rejects.jsonl``, a ``manifest.json`` (content hashes of inputs, config and outputs) and a data card."""
+``rejects.jsonl``, a ``manifest.json`` (content hashes of inputs, config and outputs) and a data card.
+
+It runs as map and reduce phases over input shards (:mod:`dapt.ingest.input_shards`), on one worker in this
+process or on several (a process pool, or any engine's ``submit``: Prefect's task runners on Dask or Ray). The
+output does not depend on the number of workers: documents keep their global reading order through every phase,
+dedup keeps first occurrences by it, and packing, the one sequential step, reads the shards in order."""
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
+import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass
-from itertools import islice
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from dapt.ingest.cleaning import Cleaner, Rejects, SourceCounts, clean_batches, prefetched, token_ids
+from dapt.ingest.assemble import concat_parts, pack_kept
+from dapt.ingest.cleaning import SourceCounts
 from dapt.ingest.data_card import render_data_card
-from dapt.ingest.decontaminate import task_texts
+from dapt.ingest.decontaminate import TaskNgrams, task_texts
+from dapt.ingest.dedup_reduce import reduce_exact, reduce_near, resolve_near
 from dapt.ingest.diagnostics import TOP_K, stopwords
+from dapt.ingest.input_shards import bucket_count, plan_input_shards
 from dapt.ingest.manifest import build_manifest
-from dapt.ingest.pack import BlockPacker, PackCounts, SpecialIds
-from dapt.ingest.readers import Document, Rejected, check_source, read_source
-from dapt.ingest.shards import ShardWriter
+from dapt.ingest.minhash import lsh_params
+from dapt.ingest.pack import PackCounts
+from dapt.ingest.readers import check_source
+from dapt.ingest.shard_map import MapJob, map_dir, map_shard, write_near_keys
+from dapt.ingest.shard_tokenize import tokenize_shard
+from dapt.ingest.word_ids import Vocabulary, most_common
 from dapt.recipe import CorpusConfig, TaskConfig
 
 log = logging.getLogger(__name__)
+
+Submit = Callable[..., Future]
+"""``submit(fn, *args)`` -> a future with ``.result()``: ``concurrent.futures`` executors, Dask clients and
+Prefect tasks' ``.submit`` all fit."""
 
 
 @dataclass
@@ -34,18 +49,17 @@ class IngestResult:
     stats: dict
 
 
-_M64 = (1 << 64) - 1
+def _inline(fn, *args) -> Future:
+    f: Future = Future()
+    f.set_result(fn(*args))
+    return f
 
 
-def _heldout(index: int, fraction: float, seed: int) -> bool:
-    """Streaming, deterministic split: kept document ``index`` is held out with probability ``fraction`` (SplitMix64 of
-    the index and seed, in plain integers: one call per block)."""
-    if fraction <= 0:
-        return False
-    z = (index ^ (seed << 40)) + 0x9E3779B97F4A7C15 & _M64
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9 & _M64
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EB & _M64
-    return (z ^ (z >> 31)) / 2.0**64 < fraction
+def _gather(futures: list, desc: str, progress: bool) -> list:
+    out = []
+    for f in tqdm(futures, desc=f"ingest {desc}", unit="shard", disable=not progress or len(futures) < 2):
+        out.append(f.result())
+    return out
 
 
 def run_ingest(
@@ -60,6 +74,8 @@ def run_ingest(
     name: str = "corpus",
     tasks: Sequence[TaskConfig] = (),
     tokenizer_name: str | None = None,
+    workers: int = 1,
+    submit: Submit | None = None,
 ) -> IngestResult:
     """Ingest a corpus into ``out_dir``: ``dataset/{train,heldout}/shard-*.arrow``, ``stats.json``,
     ``manifest.json``, ``rejects.jsonl``, ``top_words.json`` and ``data_card.md``.
@@ -67,6 +83,9 @@ def run_ingest(
     Args:
         tasks: the recipe's tasks; the corpus is decontaminated against their ``cfg.decontaminate.splits``.
         tokenizer_name: how stats and the data card name the tokenizer (default: its ``name_or_path``).
+        workers: parallel workers for the map and reduce phases (a local process pool unless ``submit`` is given);
+            1: everything in this process.
+        submit: run phases on an existing engine instead (``submit(fn, *args)`` -> future).
 
     Raises:
         ReaderError: a source cannot be read at all (checked for every source before any work starts).
@@ -78,81 +97,90 @@ def run_ingest(
     files = {src.name: check_source(src, data_root, tasks) for src in cfg.sources}
     out_dir.mkdir(parents=True, exist_ok=True)
     dataset_dir = out_dir / "dataset"
-    if dataset_dir.exists():
-        import shutil
-
-        shutil.rmtree(dataset_dir)
+    work = out_dir / "work"
+    for d in (dataset_dir, work):
+        if d.exists():
+            shutil.rmtree(d)
+    work.mkdir()
     texts_by_task = {}
     if cfg.decontaminate.mode != "off":
         for t in tasks:
             texts_by_task[t.name] = [x for split in cfg.decontaminate.splits for x in task_texts(t, split, data_root)]
-    per_source = {src.name: SourceCounts(files=len(files[src.name])) for src in cfg.sources}
-    rejects = Rejects(out_dir)
-    cleaner = Cleaner(cfg, texts_by_task, rejects, per_source)
-    special = SpecialIds.from_tokenizer(tokenizer)
-    pack_counts = PackCounts()
-    writer = ShardWriter(dataset_dir, block_size, cfg.shard_blocks)
-    max_bytes = 4 * cfg.filters.max_chars
     bytes_read = sum(p.stat().st_size for fs in files.values() for p in fs)
+    shards = plan_input_shards(cfg, files, workers)
+    buckets = bucket_count(bytes_read, workers)
+    job = MapJob(cfg, data_root, work, tuple(tasks), texts_by_task, buckets, 4 * cfg.filters.max_chars)
+    pool = None
+    if submit is None and workers > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
-    def records() -> Iterator[Document | Rejected]:
-        for src in cfg.sources:
-            stream = read_source(src, data_root, files[src.name], max_bytes, tasks)
-            if src.max_documents is not None:
-                stream = islice(stream, src.max_documents)
-            for rec in tqdm(stream, desc=f"ingest {src.name}", unit="doc", disable=not progress, mininterval=2):
-                per_source[src.name].read += 1
-                yield rec
-
-    # The kept documents as text (for kNN selection, inspection): gzip level 1 costs ~0.3 s per 25 MB.
-    docs_out = gzip.open(out_dir / "documents.jsonl.gz", "wt", encoding="utf-8", compresslevel=1)  # noqa: SIM115
-
-    def tokenized() -> Iterator[tuple[str, list[int]]]:
-        for batch in prefetched(clean_batches(records(), cleaner)):
-            for d in batch:
-                docs_out.write(json.dumps({"id": d.doc_id, "source": d.source, "text": d.text}, ensure_ascii=False))
-                docs_out.write("\n")
-            if batch:
-                yield from zip((d.doc_id for d in batch), token_ids(tokenizer, [d.text for d in batch]), strict=True)
-
-    # Held out by *document*, before packing: a held-out block never shares a document with a training block, and
-    # the held-out ids are persisted so that later steps (re-packing, kNN, vocabulary counts) can leave them out.
-    packers = {s: BlockPacker(block_size, special, pack_counts) for s in ("train", "heldout")}
-    heldout_ids: list[str] = []
-
-    def place(split: str, doc_id: str, ids: list[int]) -> None:
-        if split == "heldout":
-            heldout_ids.append(doc_id)
-        for block, real in packers[split].add(ids):
-            writer.add(split, block, real)
-
+        # spawn: a forked copy of a process that already ran the Rust tokenizer's thread pool can deadlock.
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        submit = pool.submit
+    submit = submit or _inline
     try:
-        pending = None  # the last document is held back: it becomes the held-out one if none was drawn
-        n_train = 0
-        for i, (doc_id, ids) in enumerate(tokenized()):
-            if pending is not None:
-                place(*pending)
-                n_train += pending[0] == "train"
-            pending = ("heldout" if _heldout(i, heldout_fraction, seed) else "train", doc_id, ids)
-        if pending is not None:
-            if heldout_fraction > 0 and not heldout_ids and n_train >= 1:
-                pending = ("heldout", *pending[1:])
-            place(*pending)
-        for split, packer in packers.items():
-            for block, real in packer.finish():
-                writer.add(split, block, real)
-        shards = writer.close()
-        (out_dir / "heldout_ids.json").write_text(json.dumps(heldout_ids))
+        maps = _gather([submit(map_shard, sh, job) for sh in shards], "read+filter", progress)
+        dirs = [map_dir(work, sh.index) for sh in shards]
+        exact_files = [work / f"exact-dup-{k:05d}.npy" for k in range(buckets)] if cfg.dedup.exact else []
+        _gather([submit(reduce_exact, dirs, k, f) for k, f in enumerate(exact_files)], "exact dedup", progress)
+        near_files = []
+        if cfg.dedup.near:
+            _gather([submit(write_near_keys, sh.index, job, exact_files) for sh in shards], "lsh keys", progress)
+            shared = [work / f"near-shared-{k:05d}.npy" for k in range(buckets)]
+            _gather([submit(reduce_near, dirs, k, f) for k, f in enumerate(shared)], "near dedup", progress)
+            near_files = [work / "near-dup.npy"]
+            resolve_near(shared, near_files[0])
+        finals = _gather(
+            [submit(tokenize_shard, sh.index, job, tokenizer, exact_files, near_files) for sh in shards],
+            "tokenize",
+            progress,
+        )
     finally:
-        rejects.close()
-        docs_out.close()
-    if not shards:
+        if pool is not None:
+            pool.shutdown()
+    per_source = {src.name: SourceCounts(files=len(files[src.name])) for src in cfg.sources}
+    for sh, m, f in zip(shards, maps, finals, strict=True):
+        c = per_source[sh.source]
+        c.read += m["counts"]["read"]
+        c.kept += f["kept"]
+        for k, v in [*m["counts"]["dropped"].items(), *f["dropped"].items()]:
+            c.dropped[k] = c.dropped.get(k, 0) + v
+    contaminated = {n: sum(f["contaminated"].get(n, 0) for f in finals) for n in texts_by_task}
+    bucket_bytes = max(
+        (
+            sum(
+                (d / f"{p}-b{k:05d}.npy").stat().st_size
+                for d in dirs
+                for p in ("exact", "near")
+                if (d / f"{p}-b{k:05d}.npy").exists()
+            )
+            for k in range(buckets)
+        ),
+        default=0,
+    )
+
+    pack_counts = PackCounts()
+    shard_rows = pack_kept(dirs, out_dir, dataset_dir, tokenizer, block_size, heldout_fraction, seed, cfg, pack_counts)
+    concat_parts(dirs, ["rejects.jsonl", "rejects-dedup.jsonl"], out_dir / "rejects.jsonl")
+    concat_parts(dirs, ["contaminated.jsonl"], out_dir / "contaminated.jsonl")
+    concat_parts(dirs, ["kept.jsonl.gz"], out_dir / "documents.jsonl.gz")  # gzip members concatenate to one stream
+    words: dict[str, int] = {}
+    for d in dirs:
+        for w, n in json.loads((d / "words.json").read_text()).items():
+            words[w] = words.get(w, 0) + n
+    (out_dir / "top_words.json").write_text(json.dumps(most_common(words, TOP_K, exclude=stopwords())))
+    del words
+    shutil.rmtree(work)
+    shards_out, rows = shard_rows
+    if not shards_out:
         raise ValueError(f"ingest: no documents kept from {[s.name for s in cfg.sources]}: {_summary(per_source)}")
 
     seconds = time.perf_counter() - t0
-    top = cleaner.vocab.most_common(TOP_K, exclude=stopwords())
-    (out_dir / "top_words.json").write_text(json.dumps(top))
     d = cfg.decontaminate
+    bands, lsh_rows = lsh_params(cfg.dedup.threshold, cfg.dedup.num_perm)
+    words_kept = sum(f["words"] for f in finals)
+    ngrams = TaskNgrams.build(texts_by_task if d.mode != "off" else {}, Vocabulary(), d.ngram_words, d.min_words)
     stats = {
         "name": name,
         "sources": {n: asdict(c) for n, c in per_source.items()},
@@ -161,38 +189,31 @@ def run_ingest(
             "kept": sum(c.kept for c in per_source.values()),
             "dropped": _sum_dropped(per_source),
         },
-        "dedup_index_bytes": cleaner.exact.nbytes + (cleaner.near.index.nbytes if cleaner.near else 0),
+        "workers": workers if submit is not _inline else 1,
+        "input_shards": len(shards),
+        "dedup_buckets": buckets,
+        "dedup_index_bytes": bucket_bytes,
         "near_dedup": (
-            {
-                "ngram_words": cfg.dedup.ngram_words,
-                "threshold": cfg.dedup.threshold,
-                "bands": cleaner.near.bands,
-                "rows": cleaner.near.rows,
-                "index_bytes": cleaner.near.index.nbytes,
-            }
-            if cleaner.near
+            {"ngram_words": cfg.dedup.ngram_words, "threshold": cfg.dedup.threshold, "bands": bands, "rows": lsh_rows}
+            if cfg.dedup.near
             else None
         ),
         "decontamination": {
             "mode": d.mode,
             "ngram_words": d.ngram_words,
             "splits": list(d.splits),
-            "task_ngrams": cleaner.tasks.per_task,
-            "task_short_texts": cleaner.tasks.short_per_task,
-            "documents_per_task": cleaner.contaminated,
-            "flagged": cleaner.flagged,
+            "task_ngrams": ngrams.per_task,
+            "task_short_texts": ngrams.short_per_task,
+            "documents_per_task": contaminated,
+            "flagged": sum(f["flagged"] for f in finals),
         },
         "tokenizer": tokenizer_name or getattr(tokenizer, "name_or_path", type(tokenizer).__name__),
         "block_size": block_size,
-        "words": cleaner.words_kept,
+        "words": words_kept,
         "content_tokens": pack_counts.content_tokens,
-        "fertility": round(pack_counts.content_tokens / max(1, cleaner.words_kept), 4),
+        "fertility": round(pack_counts.content_tokens / max(1, words_kept), 4),
         "separator_tokens": pack_counts.documents,
-        "blocks": {
-            "total": pack_counts.blocks,
-            "train": writer.rows.get("train", 0),
-            "heldout": writer.rows.get("heldout", 0),
-        },
+        "blocks": {"total": pack_counts.blocks, "train": rows.get("train", 0), "heldout": rows.get("heldout", 0)},
         "padding_tokens": pack_counts.padding_tokens,
         "padding_fraction": pack_counts.padding_fraction,
         "input_bytes": bytes_read,
@@ -200,7 +221,7 @@ def run_ingest(
         "mb_per_s": round(bytes_read / 1e6 / max(seconds, 1e-9), 2),
     }
     manifest = build_manifest(
-        cfg, data_root, files, tasks, tokenizer, block_size, heldout_fraction, seed, stats, shards
+        cfg, data_root, files, tasks, tokenizer, block_size, heldout_fraction, seed, stats, shards_out
     )
     stats["manifest_hash"] = manifest["manifest_hash"]
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2))

@@ -49,9 +49,12 @@ def _base_tokenizer(ctx: RunContext):
     return AutoTokenizer.from_pretrained(resolve_model(r.base_model), trust_remote_code=r.trust_remote_code)
 
 
-def ingest_corpora(ctx: RunContext, progress: bool = True) -> dict:
+def ingest_corpora(ctx: RunContext, progress: bool = True, submit=None) -> dict:
     """Ingest the domain corpus and the general corpus if any, then the domain diagnostics (fertility, vocabulary
-    overlap) across corpora and tasks. Returns the domain corpus's stats."""
+    overlap) across corpora and tasks. Returns the domain corpus's stats.
+
+    ``recipe.engine.ingest_workers`` map/reduce workers (a local process pool), or ``submit`` (an engine's
+    ``submit(fn, *args)``, e.g. Prefect tasks on Dask); the output is the same either way."""
     lay = ctx.layout
     outputs = (lay.corpus_dir / "stats.json", lay.corpus_dir / "dataset" / "train")
     if ctx.recipe.general_corpus is not None:
@@ -74,6 +77,8 @@ def ingest_corpora(ctx: RunContext, progress: bool = True) -> dict:
             progress=progress,
             tasks=r.tasks,
             tokenizer_name=r.base_model,
+            workers=r.engine.ingest_workers,
+            submit=submit,
         )
         res = run_ingest(r.corpus, ctx.data_root, lay.corpus_dir, name=f"{r.name} domain corpus", **common)
         corpora = {"domain": lay.corpus_dir}

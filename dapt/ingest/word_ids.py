@@ -2,14 +2,17 @@
 decontamination and the vocabulary diagnostics.
 
 A word is a run of ``\\w`` characters, lowercased: punctuation and PTB spacing (``( SA )`` vs ``(SA)``) do not
-change the words, so a test sentence is found in the corpus however either side was tokenized. Ids are given in
-order of first appearance, so they (and every hash built from them) are the same on every run over the same input,
-unlike Python's per-process-salted ``hash``.
+change the words, so a test sentence is found in the corpus however either side was tokenized. Ids are local to a
+:class:`Vocabulary` (order of first appearance); the hash of a word is a digest of the word itself, so every hash
+built from it is the same in every process and every shard of a sharded ingest, whatever each has seen before
+(unlike Python's per-process-salted ``hash``, and unlike the ids).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from itertools import islice
 
 import numpy as np
 
@@ -38,12 +41,32 @@ def splitmix64(x: np.ndarray) -> np.ndarray:
         return z ^ (z >> np.uint64(31))
 
 
+def word_hash(word: str) -> int:
+    """A word's 64-bit hash: the same in every process."""
+    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+
+
 class Vocabulary:
-    """word -> id in first-seen order, with a frequency count per id (the unigram counts the overlap uses)."""
+    """word -> id in first-seen order, with a frequency count per id (the unigram counts the overlap uses) and a
+    process-independent hash per id (what n-gram hashes are built from)."""
 
     def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
         self.ids: dict[str, int] = {}
         self.counts = np.zeros(1024, dtype=np.int64)
+        self._hash = np.empty(0, dtype=np.uint64)
+
+    def hashes(self, ids: np.ndarray) -> np.ndarray:
+        """The word hashes of ``ids`` (uint64)."""
+        new = len(self.ids) - len(self._hash)
+        if new:
+            # Ids are insertion-ordered: the words not hashed yet are the last ``new`` of the dict.
+            latest = list(islice(reversed(self.ids), new))[::-1]
+            fresh = np.fromiter((word_hash(w) for w in latest), dtype=np.uint64, count=new)
+            self._hash = np.concatenate([self._hash, fresh])
+        return self._hash[np.asarray(ids, dtype=np.int64)]
 
     def encode(self, ws: list[str]) -> list[int]:
         ids = self.ids
@@ -59,19 +82,20 @@ class Vocabulary:
             self.counts = grown
         self.counts[:need] += np.bincount(ids, minlength=need)
 
+    def counted(self) -> dict[str, int]:
+        """word -> count, for the words counted so far (what shards merge)."""
+        counts = self.counts
+        return {w: int(counts[i]) for w, i in self.ids.items() if i < len(counts) and counts[i]}
+
     def most_common(self, k: int, exclude: frozenset[str] = frozenset()) -> list[str]:
-        words_by_id = list(self.ids)
-        order = np.argsort(-self.counts[: len(words_by_id)], kind="stable")
-        out = []
-        for i in order:
-            if self.counts[i] == 0:
-                break
-            w = words_by_id[i]
-            if w not in exclude:
-                out.append(w)
-                if len(out) == k:
-                    break
-        return out
+        return most_common(self.counted(), k, exclude)
+
+
+def most_common(counts: dict[str, int], k: int, exclude: frozenset[str] = frozenset()) -> list[str]:
+    """The ``k`` most frequent words not in ``exclude``; ties by the word, so the order does not depend on which
+    shard saw a word first."""
+    ranked = sorted(((-c, w) for w, c in counts.items() if w not in exclude))
+    return [w for _, w in ranked[:k]]
 
 
 def ngram_hashes(word_hashes: np.ndarray, starts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

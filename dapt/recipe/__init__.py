@@ -6,11 +6,13 @@ with the key path and the recipe file in the message. Paths in a recipe are rela
 (``--data-dir`` or ``DAPT_DATA_DIR``); :func:`check_paths` verifies every one exists up front.
 
 :mod:`.base` (types, strict base, loader, error), :mod:`.corpus`, :mod:`.training` (pretrain, task, tapt,
-finetune, learning curve), :mod:`.schema` (the recipe), :mod:`.loading` (find, load, override, check paths).
+finetune, learning curve), :mod:`.engine` (where parallel work
+runs), :mod:`.schema` (the recipe), :mod:`.loading` (find, load, override, check paths).
 """
 
 from dapt.recipe.base import RECIPES_DIR, TASK_VARIANTS, Metric, RecipeError, Variant
 from dapt.recipe.corpus import CorpusConfig, CorpusSource, DecontaminationConfig, DedupConfig, QualityConfig
+from dapt.recipe.engine import EngineConfig
 from dapt.recipe.loading import (
     apply_overrides,
     check_paths,
@@ -38,6 +40,7 @@ __all__ = [
     "CorpusSource",
     "DecontaminationConfig",
     "DedupConfig",
+    "EngineConfig",
     "FinetuneConfig",
     "LearningCurveConfig",
     "Metric",

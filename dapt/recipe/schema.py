@@ -14,6 +14,7 @@ from dapt.recipe.base import (
     format_loc,
 )
 from dapt.recipe.corpus import CorpusConfig
+from dapt.recipe.engine import EngineConfig
 from dapt.recipe.training import (
     FinetuneConfig,
     LearningCurveConfig,
@@ -50,6 +51,8 @@ class Recipe(_Strict):
     most this (it is a language model on general text); above it, the base has no usable LM head (a retrieval
     model's MLM head, a randomly initialised one) and the report shows the numbers without a verdict."""
     learning_curve: LearningCurveConfig | None = None
+    engine: EngineConfig = EngineConfig()
+    """Where parallel work runs (execution only: outside every hash)."""
 
     @model_validator(mode="after")
     def _unique_names(self) -> Recipe:
@@ -116,5 +119,5 @@ class Recipe(_Strict):
 
     def config_hash(self) -> str:
         """Content hash of the validated recipe (key order and YAML formatting do not matter)."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        blob = json.dumps(self.model_dump(mode="json", exclude={"engine"}), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]

@@ -131,10 +131,10 @@ class Run:
         return inputs_hash(self.stage_inputs(key))
 
     # ---- the stages --------------------------------------------------------------------------------------------
-    def ingest(self, progress: bool = True) -> dict:
+    def ingest(self, progress: bool = True, submit=None) -> dict:
         from dapt.ingest import ingest_corpora
 
-        return ingest_corpora(self.ctx, progress)
+        return ingest_corpora(self.ctx, progress, submit)
 
     def ingest_task_corpus(self, kind: str, task_name: str, progress: bool = True) -> dict:
         from dapt.ingest import ingest_task_corpus
@@ -213,6 +213,16 @@ class Run:
             root.removeHandler(h)
             h.close()
         self._handlers.clear()
+
+    def __getstate__(self) -> dict:
+        # A run travels to engine workers (Dask processes) without its log handlers; there it freezes its own code
+        # (what its stage records name) and logs into the same run log.
+        return {"ctx": self.ctx}
+
+    def __setstate__(self, state: dict) -> None:
+        self.ctx, self._handlers = state["ctx"], []
+        freeze_code()
+        self._attach_log()
 
     def __enter__(self) -> Run:
         return self

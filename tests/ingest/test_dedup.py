@@ -23,7 +23,7 @@ def batch_hashes(texts, n, vocab=None):
     lengths = np.array([len(x) for x in ids])
     flat = np.array([w for x in ids for w in x], dtype=np.uint64)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    return ngram_hashes(splitmix64(flat), starts, n)
+    return ngram_hashes(vocab.hashes(flat), starts, n)
 
 
 def test_ngram_hashes_stay_inside_documents():
