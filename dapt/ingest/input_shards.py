@@ -32,11 +32,12 @@ class InputShard:
 def plan_input_shards(
     cfg: CorpusConfig, files: dict[str, list[Path]], workers: int, shard_bytes: int = SHARD_INPUT_BYTES
 ) -> list[InputShard]:
-    """Split each source's files into contiguous shards of about ``shard_bytes`` (at least ``workers`` shards
-    over the corpus when it has enough files). A source with ``max_documents`` stays whole: its cap counts
+    """Split each source's files into contiguous shards of about ``shard_bytes``, smaller when that gives each of
+    several workers fewer than 4 shards. A shard's memory is bounded by its size (a file is never split: one larger
+    than ``shard_bytes`` is a shard of its own). A source with ``max_documents`` stays whole: its cap counts
     records in reading order across files."""
     total = sum(p.stat().st_size for fs in files.values() for p in fs)
-    target = max(1, min(shard_bytes, ceil(total / max(1, 4 * workers)))) if workers > 1 else max(total, 1)
+    target = max(1, min(shard_bytes, ceil(total / (4 * workers)))) if workers > 1 else shard_bytes
     shards: list[InputShard] = []
     for src in cfg.sources:
         fs = files[src.name]
