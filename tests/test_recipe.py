@@ -235,9 +235,9 @@ def test_engine_is_execution_only_and_validated(tmp_path):
     fanned = load_recipe("smoke", {"engine.kind": "dask", "engine.finetune_workers": 4, "engine.ingest_workers": 2})
     assert fanned.engine.kind == "dask" and fanned.engine.finetune_workers == 4
     assert fanned.config_hash() == base.config_hash()  # where work runs changes no output
-    with pytest.raises(RecipeError, match="engine.*address.*needs kind: dask"):
+    with pytest.raises(RecipeError, match=r"engine.*address.*needs kind: dask"):
         load_recipe("smoke", {"engine.address": "tcp://10.0.0.5:8786"})
     with pytest.raises(RecipeError, match="not a Dask scheduler address"):
         load_recipe("smoke", {"engine.kind": "dask", "engine.address": "10.0.0.5"})
-    with pytest.raises(RecipeError, match="engine.finetune_workers"):
+    with pytest.raises(RecipeError, match=r"engine\.finetune_workers"):
         load_recipe("smoke", {"engine.finetune_workers": 0})
