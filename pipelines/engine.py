@@ -15,15 +15,12 @@ def task_runner(engine: EngineConfig):
 
         if engine.address:
             return DaskTaskRunner(address=engine.address)
-        # One thread per worker process: each fine-tune or ingest part uses its process's cores itself.
-        return DaskTaskRunner(
-            cluster_kwargs={
-                "n_workers": engine.workers,
-                "threads_per_worker": 1,
-                "processes": True,
-                "dashboard_address": None,
-            }
-        )
+        # One thread per worker process: each fine-tune or ingest part uses its process's cores itself. On a GPU node
+        # each worker holds one GPU (resource "GPU": 1) and pins it (pin_worker_gpu).
+        cluster = {"n_workers": engine.workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None}
+        if engine.gpus_per_finetune:
+            cluster["resources"] = {"GPU": 1}
+        return DaskTaskRunner(cluster_kwargs=cluster)
     from prefect.task_runners import ThreadPoolTaskRunner
 
     return ThreadPoolTaskRunner(max_workers=engine.finetune_workers)
@@ -36,3 +33,24 @@ def gpu_annotation(engine: EngineConfig):
 
         return dask.annotate(resources={"GPU": engine.gpus_per_finetune})
     return contextlib.nullcontext()
+
+
+def pin_worker_gpu() -> int | None:
+    """On worker ``k`` of a local Dask cluster on a multi-GPU node, make GPU ``k mod n`` the current device (what
+    ``torch.device("cuda")`` means), so parallel fine-tunes use different GPUs. Workers of a real cluster are
+    started one per GPU with ``CUDA_VISIBLE_DEVICES`` set (or by dask-cuda) and see one device: index 0. Returns the
+    device index, or None outside a Dask worker or without CUDA."""
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):  # not on a Dask worker
+        return None
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    index = worker.name if isinstance(worker.name, int) else 0
+    device = index % torch.cuda.device_count()
+    torch.cuda.set_device(device)
+    return device

@@ -31,7 +31,7 @@ from dapt.run.untrusted import (  # noqa: E402
     check_flow_parameters,
     process_is_trusted,
 )
-from pipelines.engine import gpu_annotation, task_runner  # noqa: E402
+from pipelines.engine import gpu_annotation, pin_worker_gpu, task_runner  # noqa: E402
 
 TRANSIENT_ERRNOS = {errno.EIO, errno.EAGAIN, errno.EBUSY, errno.ETIMEDOUT, errno.ECONNRESET, errno.ESTALE}
 
@@ -96,6 +96,7 @@ def floors(run: Run, task_name: str) -> dict | None:
 
 @task(name="finetune", task_run_name="finetune-{task_name}-{variant}-seed{seed}", **STAGE)
 def finetune(run: Run, task_name: str, variant: str, seed: int, fraction: float = 1.0) -> dict:
+    pin_worker_gpu()
     name = f"finetune-{task_name}-{variant}-{seed}" + ("" if fraction == 1 else f"-frac{fraction:g}")
     return _staged(run, name, run.finetune, task_name, variant, seed, progress=_progress(), fraction=fraction)
 

@@ -34,4 +34,6 @@ class EngineConfig(_Strict):
             raise ValueError("address: a scheduler address needs kind: dask")
         if self.address is not None and not self.address.startswith(("tcp://", "tls://", "inproc://", "ws://")):
             raise ValueError(f"address: {self.address!r} is not a Dask scheduler address (tcp://host:port)")
+        if self.kind == "dask" and self.address is None and self.gpus_per_finetune > 1:
+            raise ValueError("gpus_per_finetune: a local cluster's workers hold one GPU each; use 0 or 1")
         return self
