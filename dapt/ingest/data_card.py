@@ -77,6 +77,9 @@ def render_data_card(name: str, cfg: CorpusConfig, stats: dict, diagnostics: dic
         f"of {stats['block_size']} tokens; only the last block is padded; blocks held out at random (seeded) for "
         "perplexity.",
         "",
+        f"Run as {stats.get('input_shards', 1)} input shard(s) on {stats.get('workers', 1)} worker(s), dedup over "
+        f"{stats.get('dedup_buckets', 1)} hash bucket(s); the output does not depend on either.",
+        "",
         "## Counts",
         "",
         f"- documents: read {d['read']:,}, kept {d['kept']:,}, dropped {sum(d['dropped'].values()):,}",

@@ -27,6 +27,11 @@ def choose_demonstrations(examples: list, labels: list[str], k_per_label: int, s
     return chosen
 
 
+def fill_template(template: str, example) -> str:
+    """The prompt of one example: ``{text}``, and ``{context}`` where the task gives one."""
+    return template.format(text=example.text, context=getattr(example, "context", ""))
+
+
 def demonstration_prefix(demos: list, template: str, verbalizers: dict[str, str], separator: str = "\n\n") -> str:
     """The demonstrations written as the test prompt will be, each followed by its label's verbalizer."""
-    return "".join(template.format(text=d.text) + verbalizers[d.label] + separator for d in demos)
+    return "".join(fill_template(template, d) + verbalizers[d.label] + separator for d in demos)

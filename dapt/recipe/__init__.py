@@ -32,6 +32,7 @@ from dapt.recipe.training import (
     TaptConfig,
     TaskConfig,
 )
+from dapt.recipe.transfer import PromptConfig, TransferConfig, TransferMode
 
 __all__ = [
     "RECIPES_DIR",
@@ -45,12 +46,15 @@ __all__ = [
     "LearningCurveConfig",
     "Metric",
     "PretrainConfig",
+    "PromptConfig",
     "QualityConfig",
     "Recipe",
     "RecipeError",
     "ScratchConfig",
     "TaptConfig",
     "TaskConfig",
+    "TransferConfig",
+    "TransferMode",
     "Variant",
     "apply_overrides",
     "check_paths",

@@ -23,6 +23,7 @@ from dapt.recipe.training import (
     TaptConfig,
     TaskConfig,
 )
+from dapt.recipe.transfer import TransferConfig
 
 
 class Recipe(_Strict):
@@ -51,6 +52,8 @@ class Recipe(_Strict):
     most this (it is a language model on general text); above it, the base has no usable LM head (a retrieval
     model's MLM head, a randomly initialised one) and the report shows the numbers without a verdict."""
     learning_curve: LearningCurveConfig | None = None
+    transfer: TransferConfig | None = None
+    """Decoders: the transfer table (zero-shot, few-shot in context, few-shot and full fine-tuning per variant)."""
     engine: EngineConfig = EngineConfig()
     """Where parallel work runs (execution only: outside every hash)."""
 
@@ -93,6 +96,16 @@ class Recipe(_Strict):
                 raise ValueError(f"learning_curve.tasks: {extra} are not tasks of this recipe")
             if len(set(lc.fractions)) != len(lc.fractions):
                 raise ValueError("learning_curve.fractions: duplicates")
+        if self.transfer is not None:
+            if self.pretrain.objective != "clm":
+                raise ValueError("transfer: the in-context modes need a causal LM (pretrain.objective: clm)")
+            in_context = {"zero_shot", "few_shot_icl"} & set(self.transfer.modes)
+            if in_context and (missing := [t.name for t in self.tasks if t.prompt is None and t.format != "conll"]):
+                raise ValueError(f"transfer: tasks {missing} have no prompt (tasks[].prompt)")
+            if self.transfer.variants is not None and (
+                extra := sorted(set(self.transfer.variants) - set(self.variants))
+            ):
+                raise ValueError(f"transfer.variants: {extra} not in the recipe's variants")
         for task in self.tasks:
             try:
                 self.finetune_for(task.name)
@@ -119,5 +132,12 @@ class Recipe(_Strict):
 
     def config_hash(self) -> str:
         """Content hash of the validated recipe (key order and YAML formatting do not matter)."""
-        blob = json.dumps(self.model_dump(mode="json", exclude={"engine"}), sort_keys=True).encode()
+        d = self.model_dump(mode="json", exclude={"engine"})
+        # Settings added later, while unset, leave the hash of every recipe written before them unchanged.
+        if d.get("transfer") is None:
+            d.pop("transfer", None)
+        for t in d["tasks"]:
+            if t.get("prompt") is None:
+                t.pop("prompt", None)
+        blob = json.dumps(d, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]

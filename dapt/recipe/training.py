@@ -13,6 +13,7 @@ from dapt.recipe.base import (
     Variant,
     _Strict,
 )
+from dapt.recipe.transfer import PromptConfig
 
 
 class PretrainConfig(_Strict):
@@ -116,7 +117,7 @@ class PretrainConfig(_Strict):
 class TaskConfig(_Strict):
     """A labelled downstream task: sequence classification (``jsonl``, ``piboso``) or token tagging (``conll``)."""
 
-    HASH_OMIT_AT_DEFAULT = ("entity_markers", "pooling")
+    HASH_OMIT_AT_DEFAULT = ("entity_markers", "pooling", "prompt")
 
     name: str
     format: Literal["jsonl", "piboso", "conll"]
@@ -148,6 +149,8 @@ class TaskConfig(_Strict):
     pooling: Literal["cls", "entity_start"] = "cls"
     """Sentence classification: the first token's final state (``cls``), or the concatenated final states at each
     entity's opening marker (``entity_start``, Baldini Soares et al. 2019; needs ``entity_markers``)."""
+    prompt: PromptConfig | None = None
+    """The task as a prompt for a decoder's zero-shot and in-context modes (the recipe's ``transfer``)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> TaskConfig:

@@ -16,7 +16,7 @@ from dapt.recipe import Recipe, RecipeError, check_paths, load_recipe, resolve_d
 from dapt.run.context import RunContext
 from dapt.run.layout import RunLayout
 from dapt.run.ledger import Ledger, inputs_hash
-from dapt.run.plan import PretrainJob, finetune_jobs, pretrain_jobs
+from dapt.run.plan import PretrainJob, finetune_jobs, pretrain_jobs, prompting_jobs
 from dapt.run.provenance import freeze_code, provenance
 
 STAGES = ("ingest", "pretrain", "floors", "finetune", "evaluate", "report")
@@ -98,6 +98,9 @@ class Run:
     def finetune_jobs(self) -> list[tuple[str, str, int, float]]:
         return finetune_jobs(self.recipe)
 
+    def prompting_jobs(self) -> list[tuple[str, str, str, int]]:
+        return prompting_jobs(self.recipe)
+
     def job_dir(self, job: PretrainJob) -> Path:
         return self.ctx.layout.job_dir(job)
 
@@ -121,6 +124,11 @@ class Run:
             return job_inputs(self.ctx, PretrainJob.from_key(key))
         if key.startswith("floors/"):
             return floor_inputs(self.ctx, key.split("/")[1])
+        if key.startswith("prompting/"):
+            from dapt.prompting import prompting_inputs
+
+            _, task_name, mode, variant, seed = key.split("/")
+            return prompting_inputs(self.ctx, task_name, mode, variant, int(seed.removeprefix("seed")))
         if key.startswith("finetune/"):
             _, task_name, variant, *frac, seed = key.split("/")
             fraction = float(frac[0].removeprefix("frac")) if frac else 1.0
@@ -160,6 +168,11 @@ class Run:
         from dapt.finetune import finetune_stage
 
         return finetune_stage(self.ctx, task_name, variant, seed, progress, fraction)
+
+    def prompting(self, task_name: str, mode: str, variant: str, seed: int) -> dict:
+        from dapt.prompting import prompting_stage
+
+        return prompting_stage(self.ctx, task_name, mode, variant, seed)
 
     def evaluate(self) -> dict:
         from dapt.evaluation import evaluate_stage

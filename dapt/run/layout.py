@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dapt.run.plan import PretrainJob, finetune_key
+from dapt.run.plan import PretrainJob, finetune_key, prompting_key
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,9 @@ class RunLayout:
 
     def finetune_dir(self, task: str, variant: str, seed: int, fraction: float = 1.0) -> Path:
         return self.out_dir / finetune_key(task, variant, seed, fraction)
+
+    def prompting_dir(self, task: str, mode: str, variant: str, seed: int) -> Path:
+        return self.out_dir / prompting_key(task, mode, variant, seed)
 
     @property
     def evaluation_json(self) -> Path:

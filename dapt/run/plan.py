@@ -73,3 +73,24 @@ def finetune_jobs(recipe: Recipe) -> list[tuple[str, str, int, float]]:
     """Every fine-tuning run: ``(task, variant, seed, train fraction)``; the full train set first."""
     full = [(t.name, v, s, 1.0) for t in recipe.tasks for v in recipe.variants for s in recipe.seeds]
     return full + [(t, v, s, f) for t, v, f in recipe.curve_points() for s in recipe.seeds]
+
+
+def prompting_key(task: str, mode: str, variant: str, seed: int) -> str:
+    """``prompting/<task>/<mode>/<variant>/seed<k>``: one in-context scoring of a variant's model."""
+    return f"prompting/{task}/{mode}/{variant}/seed{seed}"
+
+
+def prompting_jobs(recipe: Recipe) -> list[tuple[str, str, str, int]]:
+    """Every in-context scoring of the transfer table: ``(task, mode, variant, seed)``. Zero-shot has nothing
+    random in it: one run (seed 0's slot) per variant; few-shot in context, one per seed (its demonstrations)."""
+    tr = recipe.transfer
+    if tr is None:
+        return []
+    variants = [v for v in (tr.variants or recipe.variants) if v not in TASK_VARIANTS]
+    tasks = [t.name for t in recipe.tasks if t.prompt is not None]
+    jobs = []
+    for mode in ("zero_shot", "few_shot_icl"):
+        if mode in tr.modes:
+            seeds = recipe.seeds[:1] if mode == "zero_shot" else recipe.seeds
+            jobs += [(t, mode, v, s) for t in tasks for v in variants for s in seeds]
+    return jobs

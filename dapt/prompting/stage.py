@@ -1,0 +1,135 @@
+"""The prompting stage of a run: one in-context scoring (zero-shot, or few-shot with a seed's demonstrations) of one
+variant's causal LM on a task's test split, written as the fine-tuning stage writes its predictions, so evaluation
+scores both the same way."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from dapt.device import pick_device
+from dapt.precision import autocast, resolve_precision
+from dapt.pretrain import job_inputs
+from dapt.run.context import RunContext
+from dapt.run.plan import PretrainJob, prompting_key
+from dapt.run.provenance import source_hash
+
+log = logging.getLogger("dapt")
+
+
+def prompting_inputs(ctx: RunContext, task_name: str, mode: str, variant: str, seed: int) -> dict:
+    r = ctx.recipe
+    task = ctx.task(task_name)
+    model = (
+        {"base_model": r.base_model}
+        if variant == "baseline"
+        else job_inputs(ctx, PretrainJob.for_variant(variant, task_name))
+    )
+    shots = {"icl_shots_per_label": r.transfer.icl_shots_per_label} if mode == "few_shot_icl" else {}
+    return {
+        "task": task.hash_dump(exclude={"finetune"}),
+        "prompt": task.prompt.hash_dump(),
+        "max_test_examples": r.transfer.max_test_examples,
+        **shots,
+        "model": model,
+        "mode": mode,
+        "seed": seed,
+        "code": source_hash("prompting", "tasks"),
+        "precision": resolve_precision(r.finetune_for(task_name).mixed_precision, pick_device()).dtype,
+    }
+
+
+def stratified_test_subset(labels: list[str], n: int | None) -> list[int]:
+    """A label-stratified subset of ``n`` test examples (each label's share kept, at least one each), from a fixed
+    stream: the same examples for every variant, seed and mode. Sorted; None or n >= len: all of them."""
+    if n is None or n >= len(labels):
+        return list(range(len(labels)))
+    rng = np.random.default_rng(0x7E57)
+    by_label: dict[str, list[int]] = {}
+    for i, lab in enumerate(labels):
+        by_label.setdefault(lab, []).append(i)
+    keep: list[int] = []
+    for lab in sorted(by_label):
+        idx = by_label[lab]
+        k = min(len(idx), max(1, round(n * len(idx) / len(labels))))
+        keep += [idx[j] for j in rng.permutation(len(idx))[:k]]
+    return sorted(keep)
+
+
+def prompting_stage(ctx: RunContext, task_name: str, mode: str, variant: str, seed: int) -> dict:
+    key = prompting_key(task_name, mode, variant, seed)
+    out = ctx.layout.prompting_dir(task_name, mode, variant, seed)
+    outputs = (out / "summary.json", out / "predictions_test.jsonl")
+    with ctx.stage(key, prompting_inputs(ctx, task_name, mode, variant, seed), outputs) as st:
+        if st.done:
+            return json.loads((out / "summary.json").read_text())
+        model_dir = ctx.model_dir(variant, task_name)
+        if not (model_dir / "config.json").is_file():
+            raise FileNotFoundError(f"variant {variant!r} needs {model_dir}: run `dapt pretrain` first")
+        return score_task(ctx, task_name, mode, seed, model_dir, out)
+
+
+def score_task(ctx: RunContext, task_name: str, mode: str, seed: int, model_dir: Path, out: Path) -> dict:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from dapt.prompting.demonstrations import choose_demonstrations, demonstration_prefix, fill_template
+    from dapt.prompting.scoring import encode, label_logprobs
+    from dapt.tasks import LabelSpace, load_split
+
+    task, r = ctx.task(task_name), ctx.recipe
+    prompt = task.prompt
+    train, test = load_split(task, "train", ctx.data_root), load_split(task, "test", ctx.data_root)
+    space = LabelSpace.from_train([e.label for e in train.examples])
+    if missing := sorted(set(space.labels) - set(prompt.verbalizers)):
+        raise ValueError(f"tasks[{task_name}].prompt.verbalizers: no words for train labels {missing}")
+    keep = stratified_test_subset([e.label for e in test.examples], r.transfer.max_test_examples)
+    examples = [test.examples[i] for i in keep]
+    demos = []
+    if mode == "few_shot_icl":
+        demos = choose_demonstrations(train.examples, space.labels, r.transfer.icl_shots_per_label, seed)
+    prefix = demonstration_prefix(demos, prompt.template, prompt.verbalizers)
+
+    device = pick_device()
+    precision = resolve_precision(r.finetune_for(task_name).mixed_precision, device)
+    tok = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=r.trust_remote_code)
+    model = AutoModelForCausalLM.from_pretrained(
+        model_dir, dtype=torch.float32, trust_remote_code=r.trust_remote_code
+    ).to(device)
+    verbal = [prompt.verbalizers[lab] for lab in space.labels]
+    t0 = time.perf_counter()
+    prompts = [fill_template(prompt.template, ex) for ex in examples]
+    with autocast(precision, device):
+        scores = label_logprobs(model, encode(tok, prefix, prompts, verbal), prompt.per_token)
+        if prompt.calibrate:
+            # Zhao et al. (2021): the prompt's own preference, read on a content-free input, is divided out.
+            free = prompt.template.format(text=prompt.content_free, context="")
+            cf = label_logprobs(model, encode(tok, prefix, [free], verbal), prompt.per_token)
+            scores = scores.log_softmax(-1) - cf.log_softmax(-1)
+    seconds = time.perf_counter() - t0
+    pred = scores.argmax(-1).tolist()
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "predictions_test.jsonl", "w") as f:
+        for ex, p in zip(examples, pred, strict=True):
+            g = space.encode(ex.label)
+            row = {"id": ex.example_id, "gold": g, "pred": p, "gold_label": ex.label, "pred_label": space.name(p)}
+            f.write(json.dumps(row) + "\n")
+    summary = {
+        "mode": mode,
+        "seed": seed,
+        "model": str(model_dir),
+        "test_examples": len(examples),
+        "test_examples_total": len(test.examples),
+        "demonstrations": [d.example_id for d in demos],
+        "prefix_tokens": len(tok(prefix, add_special_tokens=False)["input_ids"]) if prefix else 0,
+        "seconds": round(seconds, 2),
+        "examples_per_s": round(len(examples) / max(seconds, 1e-9), 2),
+        "precision": precision.dtype,
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    log.info("%s %s seed %d: %d test examples in %.1f s", task_name, mode, seed, len(examples), seconds)
+    return summary

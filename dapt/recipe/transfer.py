@@ -1,0 +1,69 @@
+"""The transfer table's settings (decoders): how a task is put to a causal LM as a prompt, and which transfer modes
+a run measures (zero-shot, few-shot in context, few-shot fine-tuned, fully fine-tuned)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from dapt.recipe.base import Variant, _Strict
+
+TransferMode = Literal["zero_shot", "few_shot_icl", "few_shot_ft", "full_ft"]
+
+
+class PromptConfig(_Strict):
+    """A task as a prompt: ``template`` with ``{text}`` (and ``{context}`` where the task has one) is followed by
+    a label's verbalizer, whose log-likelihood scores the label."""
+
+    template: str
+    verbalizers: dict[str, str] = Field(min_length=2)
+    """label -> its words after the prompt, with the leading space (``" agonist"``): encoded separately and
+    appended, so a label's tokens never depend on the prompt."""
+    per_token: bool = False
+    """Length-normalised: each verbalizer's log-likelihood divided by its number of tokens."""
+    calibrate: bool = False
+    """Contextual calibration (Zhao et al., 2021): subtract each label's log-probability on ``content_free``, so a
+    label the prompt alone favours is not predicted for every input."""
+    content_free: str = "N/A"
+
+    @field_validator("template")
+    @classmethod
+    def _has_text(cls, v: str) -> str:
+        if "{text}" not in v:
+            raise ValueError("template: needs a {text} placeholder")
+        try:
+            v.format(text="", context="")
+        except (KeyError, IndexError, ValueError) as e:
+            raise ValueError(f"template: only {{text}} and {{context}} may be filled in ({e})") from None
+        return v
+
+    @field_validator("verbalizers")
+    @classmethod
+    def _distinct(cls, v: dict[str, str]) -> dict[str, str]:
+        words = [w for w in v.values()]
+        if any(not w.strip() for w in words):
+            raise ValueError("verbalizers: a label's words are empty")
+        if len(set(words)) != len(words):
+            raise ValueError("verbalizers: two labels share the same words")
+        return v
+
+
+class TransferConfig(_Strict):
+    modes: list[TransferMode] = Field(min_length=1)
+    icl_shots_per_label: Annotated[int, Field(ge=1, le=10)] = 1
+    """``few_shot_icl``: demonstrations per label before each test input (seed-chosen, label-balanced, the same
+    for every variant of a seed)."""
+    ft_shots_per_label: Annotated[int, Field(ge=1)] = 16
+    """``few_shot_ft``: labelled train examples per label (seed-chosen, as the demonstrations)."""
+    max_test_examples: Annotated[int, Field(ge=10)] | None = None
+    """Score the in-context modes on a label-stratified subset of this many test examples (the same for every
+    variant, seed and mode); the report says so. None: the whole test split."""
+    variants: list[Variant] | None = None
+    """Variants given the in-context modes (default: every variant with one model for all tasks)."""
+
+    @model_validator(mode="after")
+    def _full_ft_is_the_reference(self) -> TransferConfig:
+        if "full_ft" not in self.modes:
+            raise ValueError("modes: must include full_ft (each cell is reported as a share of it)")
+        return self
