@@ -22,8 +22,33 @@ import numpy as np
 from dapt.ingest.input_shards import ORDER_BITS
 
 
+def bucket_of(keys: np.ndarray, buckets: int) -> np.ndarray:
+    # The keys are uniform 64-bit hashes: their residue spreads them evenly over the buckets.
+    return (keys % np.uint64(buckets)).astype(np.int64)
+
+
+def write_buckets(out: Path, prefix: str, keys: np.ndarray, orders: np.ndarray, buckets: int) -> None:
+    """``<prefix>.npy``: the ``[2, n]`` (key, order) pairs grouped by bucket, and ``<prefix>-offsets.npy``: where
+    each bucket's pairs start. Two files per shard whatever the bucket count (a 1 TB corpus has ~16k buckets)."""
+    which = bucket_of(keys, buckets)
+    by_bucket = np.argsort(which, kind="stable")
+    np.save(out / f"{prefix}.npy", np.stack([keys[by_bucket], orders[by_bucket]]).astype(np.uint64))
+    np.save(out / f"{prefix}-offsets.npy", np.searchsorted(which[by_bucket], np.arange(buckets + 1)))
+
+
+def bucket_sizes(map_dirs: list[Path], prefix: str, buckets: int) -> np.ndarray:
+    """Pairs per bucket over all shards (read from the offsets only)."""
+    total = np.zeros(buckets, dtype=np.int64)
+    for d in map_dirs:
+        total += np.diff(np.load(d / f"{prefix}-offsets.npy"))
+    return total
+
+
 def _load_bucket(map_dirs: list[Path], prefix: str, bucket: int) -> tuple[np.ndarray, np.ndarray]:
-    parts = [np.load(d / f"{prefix}-b{bucket:05d}.npy") for d in map_dirs]
+    parts = []
+    for d in map_dirs:
+        lo, hi = np.load(d / f"{prefix}-offsets.npy")[bucket : bucket + 2]
+        parts.append(np.asarray(np.load(d / f"{prefix}.npy", mmap_mode="r")[:, lo:hi]))  # only this bucket's slice
     pairs = np.concatenate(parts, axis=1) if parts else np.empty((2, 0), np.uint64)
     return pairs[0], pairs[1]
 

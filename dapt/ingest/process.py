@@ -24,7 +24,7 @@ from dapt.ingest.assemble import concat_parts, pack_kept
 from dapt.ingest.cleaning import SourceCounts
 from dapt.ingest.data_card import render_data_card
 from dapt.ingest.decontaminate import TaskNgrams, task_texts
-from dapt.ingest.dedup_reduce import reduce_exact, reduce_near, resolve_near
+from dapt.ingest.dedup_reduce import bucket_sizes, reduce_exact, reduce_near, resolve_near
 from dapt.ingest.diagnostics import TOP_K, stopwords
 from dapt.ingest.input_shards import bucket_count, plan_input_shards
 from dapt.ingest.manifest import build_manifest
@@ -147,18 +147,9 @@ def run_ingest(
         for k, v in [*m["counts"]["dropped"].items(), *f["dropped"].items()]:
             c.dropped[k] = c.dropped.get(k, 0) + v
     contaminated = {n: sum(f["contaminated"].get(n, 0) for f in finals) for n in texts_by_task}
-    bucket_bytes = max(
-        (
-            sum(
-                (d / f"{p}-b{k:05d}.npy").stat().st_size
-                for d in dirs
-                for p in ("exact", "near")
-                if (d / f"{p}-b{k:05d}.npy").exists()
-            )
-            for k in range(buckets)
-        ),
-        default=0,
-    )
+    # The largest reduce's working set: 16 bytes a (key, order) pair, exact and near buckets alike.
+    kinds = ["exact"] * cfg.dedup.exact + ["near"] * cfg.dedup.near
+    bucket_bytes = int(16 * sum(bucket_sizes(dirs, p, buckets) for p in kinds).max()) if kinds else 0
 
     pack_counts = PackCounts()
     shard_rows = pack_kept(dirs, out_dir, dataset_dir, tokenizer, block_size, heldout_fraction, seed, cfg, pack_counts)
@@ -192,7 +183,7 @@ def run_ingest(
         "workers": workers if submit is not _inline else 1,
         "input_shards": len(shards),
         "dedup_buckets": buckets,
-        "dedup_index_bytes": bucket_bytes,
+        "dedup_bucket_bytes": bucket_bytes,
         "near_dedup": (
             {"ngram_words": cfg.dedup.ngram_words, "threshold": cfg.dedup.threshold, "bands": bands, "rows": lsh_rows}
             if cfg.dedup.near

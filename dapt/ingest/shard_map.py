@@ -5,7 +5,8 @@ worker's memory does not grow with its shard.
 
 Work folder of shard ``i`` (``map-0000i/``): ``docs.jsonl`` (the documents that passed the quality filters, in
 reading order), ``keys.npz`` (per document: ``contaminated`` task bitmask, ``has_sig``; the band keys ``bands``),
-``exact-b*.npy`` (``[2, n]`` uint64: key and global order, one file per reduce bucket), ``rejects.jsonl`` and
+``exact.npy`` (``[2, n]`` uint64: key and global order, grouped by reduce bucket; ``exact-offsets.npy``: where
+each bucket starts), ``rejects.jsonl`` and
 ``counts.json`` (per source: records read, dropped by reason)."""
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 
 from dapt.ingest.cleaning import Rejects, SourceCounts, filter_record
 from dapt.ingest.decontaminate import TaskNgrams
-from dapt.ingest.dedup_reduce import shard_slice
+from dapt.ingest.dedup_reduce import shard_slice, write_buckets
 from dapt.ingest.input_shards import InputShard, order_of
 from dapt.ingest.minhash import band_keys, lsh_params, permutations, signatures
 from dapt.ingest.normalize import dedup_key
@@ -47,19 +48,6 @@ class MapJob:
 
 def map_dir(work_dir: Path, shard: int) -> Path:
     return work_dir / f"map-{shard:05d}"
-
-
-def bucket_of(keys: np.ndarray, buckets: int) -> np.ndarray:
-    # The keys are uniform 64-bit hashes: their residue spreads them evenly over the buckets.
-    return (keys % np.uint64(buckets)).astype(np.int64)
-
-
-def write_buckets(out: Path, prefix: str, keys: np.ndarray, orders: np.ndarray, buckets: int) -> None:
-    """``<prefix>-b<k>.npy`` per bucket ``k``: the ``[2, n]`` array of (key, order) pairs whose key falls in it."""
-    which = bucket_of(keys, buckets)
-    for k in range(buckets):
-        sel = which == k
-        np.save(out / f"{prefix}-b{k:05d}.npy", np.stack([keys[sel], orders[sel]]))
 
 
 def _records(shard: InputShard, job: MapJob, counts: SourceCounts):

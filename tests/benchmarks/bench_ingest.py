@@ -65,7 +65,7 @@ def ingest_once(data_root: Path, path: str, glob: str | None, out: Path, model: 
         "mb_per_s": round(s["input_bytes"] / 1e6 / wall, 2),
         "documents": s["documents"],
         "content_tokens": s["content_tokens"],
-        "dedup_index_bytes": s["dedup_index_bytes"],
+        "dedup_bucket_bytes": s["dedup_bucket_bytes"],
         "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 

@@ -11,10 +11,9 @@ import pytest
 from transformers import AutoTokenizer
 
 from dapt.ingest import run_ingest
-from dapt.ingest.dedup_reduce import reduce_near, resolve_near
+from dapt.ingest.dedup_reduce import reduce_near, resolve_near, write_buckets
 from dapt.ingest.input_shards import order_of, plan_input_shards
 from dapt.ingest.minhash import NearDupIndex, band_keys, lsh_params, permutations, signatures
-from dapt.ingest.shard_map import write_buckets
 from dapt.ingest.word_ids import Vocabulary, ngram_hashes, words
 from dapt.recipe import CorpusConfig, CorpusSource, TaskConfig
 
