@@ -83,7 +83,11 @@ def evaluate_stage(ctx: RunContext) -> dict:
             evaluation["learning_curve"].setdefault(task_name, {})[f"{fraction:g}"] = {
                 v: {**scores[v], **({"vs_baseline": comparisons[v]} if v in comparisons else {})} for v in variants
             }
-        # Holm over every comparison of the report: tasks x (vs baseline + contrasts) x learning-curve points.
+        from dapt.evaluation.transfer import transfer_table
+
+        evaluation["transfer"] = transfer_table(ctx)
+        # Holm over every comparison of the report: tasks x (vs baseline + contrasts) x learning-curve points, and
+        # the transfer table's variants vs baseline per mode.
         evaluation["multiplicity"] = {"method": "holm", "n_comparisons": adjust_all(evaluation)}
         lay.evaluation_json.write_text(json.dumps(evaluation, indent=2))
         return evaluation

@@ -1,0 +1,92 @@
+"""The transfer table (decoders): per task, each mode (zero-shot, few-shot in context, few-shot fine-tuned, fully
+fine-tuned) x each variant, scored on the same test examples, with a seed-aware interval per cell, its share of the
+same variant's full fine-tuning, and each variant vs the baseline within a mode (the verdict: did DAPT help this
+mode?). The in-context modes may run on a stratified test subset; every mode is then scored on that subset, so a
+row's cells and their shares compare like with like."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from dapt.evaluation.bootstrap import weighted_scorer
+from dapt.evaluation.predictions import read_predictions
+from dapt.evaluation.seed_interval import seed_aware_comparison, t_interval
+from dapt.run.context import RunContext
+from dapt.run.plan import prompting_jobs
+
+MODES = ("zero_shot", "few_shot_icl", "few_shot_ft", "full_ft")
+
+
+def score_interval(metric: str, gold: np.ndarray, preds: list[np.ndarray], n_resamples: int = 1000) -> dict:
+    """A score's mean over seeds with its 95% interval over seeds and test examples (as the comparisons' intervals:
+    seed spread plus the bootstrap variance of the seed mean)."""
+    scorers = [weighted_scorer(metric, gold, p) for p in preds]
+    n = len(gold)
+    per_seed = np.asarray([f(np.ones(n)) for f in scorers])
+    rng = np.random.default_rng(0)
+    boot = np.empty(n_resamples)
+    for b in range(n_resamples):
+        w = np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64)
+        boot[b] = np.mean([f(w) for f in scorers])
+    t = t_interval(per_seed, float(boot.var(ddof=1)))
+    return {"mean": t["diff"], "ci95": t["ci95"], "scores": per_seed.tolist(), "n_seeds": len(preds)}
+
+
+def _files(ctx: RunContext, task_name: str) -> dict[str, dict[str, list[Path]]]:
+    r, lay = ctx.recipe, ctx.layout
+    out: dict[str, dict[str, list[Path]]] = {}
+    for t, mode, variant, seed in prompting_jobs(r):
+        if t == task_name:
+            out.setdefault(mode, {}).setdefault(variant, []).append(
+                lay.prompting_dir(t, mode, variant, seed) / "predictions_test.jsonl"
+            )
+    variants = sorted({v for m in out.values() for v in m}, key=r.variants.index)
+    out["full_ft"] = {
+        v: [lay.finetune_dir(task_name, v, s) / "predictions_test.jsonl" for s in r.seeds] for v in variants
+    }
+    return out
+
+
+def _read(path: Path, ids: list[str] | None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Predictions and gold of a file, restricted to ``ids`` (in their order) when given."""
+    pred, gold, file_ids = read_predictions(path)
+    if ids is None:
+        return np.asarray(pred), np.asarray(gold), file_ids
+    at = {i: k for k, i in enumerate(file_ids)}
+    if missing := [i for i in ids if i not in at]:
+        raise ValueError(f"{path}: no prediction for test examples {missing[:3]} of the transfer subset")
+    idx = [at[i] for i in ids]
+    return np.asarray(pred)[idx], np.asarray(gold)[idx], ids
+
+
+def transfer_table(ctx: RunContext) -> dict:
+    """``{task: {"test_examples", "modes": {mode: {variant: cell}}}}``; a cell has the score interval,
+    ``share_of_full_ft`` and, for every variant but the baseline, ``vs_baseline``."""
+    r = ctx.recipe
+    if r.transfer is None:
+        return {}
+    table: dict = {}
+    for task in r.tasks:
+        if task.prompt is None:
+            continue
+        files = _files(ctx, task.name)
+        first = next(f for mode in MODES if mode in files and mode != "full_ft" for f in files[mode]["baseline"])
+        _, gold, ids = _read(first, None)
+        modes: dict = {}
+        for mode in MODES:
+            if mode not in files:
+                continue
+            preds = {v: [_read(f, ids)[0] for f in fs] for v, fs in files[mode].items()}
+            cells = {v: score_interval(task.metric, gold, p) for v, p in preds.items()}
+            for v, cell in cells.items():
+                if v != "baseline" and len(preds[v]) == len(preds["baseline"]):
+                    cell["vs_baseline"] = seed_aware_comparison(task.metric, gold, preds[v], preds["baseline"])
+            modes[mode] = cells
+        for cells in modes.values():
+            for v, cell in cells.items():
+                full = modes["full_ft"][v]["mean"]
+                cell["share_of_full_ft"] = cell["mean"] / full if full > 0 else None
+        table[task.name] = {"test_examples": len(ids), "modes": modes}
+    return table

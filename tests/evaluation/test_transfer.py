@@ -1,0 +1,51 @@
+"""The transfer table on a real (tiny) run: in-context modes from the prompting stage, full fine-tuning from the
+fine-tuning stage, every mode scored on the same stratified test subset, shares of full fine-tuning."""
+
+import json
+
+import numpy as np
+
+from dapt.evaluation.transfer import score_interval
+from tests.prompting.test_stage import transfer_run  # noqa: F401 - the shared run fixture
+
+
+def test_transfer_table_scores_every_mode_on_the_same_examples(transfer_run):  # noqa: F811
+    run, _ = transfer_run
+    for job in run.prompting_jobs():
+        run.prompting(*job)
+    for task_name, variant, seed, fraction in run.finetune_jobs():
+        run.finetune(task_name, variant, seed, progress=False, fraction=fraction)
+    evaluation = run.evaluate()
+    table = evaluation["transfer"]["t"]
+    assert table["test_examples"] == 10
+    assert set(table["modes"]) == {"zero_shot", "few_shot_icl", "full_ft"}
+    zs = table["modes"]["zero_shot"]["baseline"]
+    icl = table["modes"]["few_shot_icl"]["baseline"]
+    full = table["modes"]["full_ft"]["baseline"]
+    assert zs["n_seeds"] == 1 and icl["n_seeds"] == 2 and full["n_seeds"] == 2
+
+    # Zero-shot's score is the accuracy of its predictions file; full fine-tuning is read on the same 10 examples.
+    rows = [json.loads(x) for x in (run.ctx.layout.prompting_dir("t", "zero_shot", "baseline", 0) /
+                                    "predictions_test.jsonl").read_text().splitlines()]  # fmt: skip
+    assert zs["scores"] == [np.mean([r["pred"] == r["gold"] for r in rows])]
+    subset = {r["id"] for r in rows}
+    ft = [json.loads(x) for x in (run.ctx.layout.finetune_dir("t", "baseline", 0) /
+                                  "predictions_test.jsonl").read_text().splitlines()]  # fmt: skip
+    assert len(ft) == 20
+    on_subset = [r for r in ft if r["id"] in subset]
+    assert full["scores"][0] == np.mean([r["pred"] == r["gold"] for r in on_subset])
+    if full["mean"] > 0:
+        assert zs["share_of_full_ft"] == zs["mean"] / full["mean"]
+    assert full["share_of_full_ft"] in (1.0, None)
+    assert "vs_baseline" not in zs  # the baseline is the reference
+
+
+def test_score_interval_is_over_seeds_and_examples():
+    gold = np.array([0, 1] * 50)
+    perfect = score_interval("accuracy", gold, [gold.copy(), gold.copy()])
+    assert perfect["mean"] == 1.0 and perfect["ci95"] == [1.0, 1.0]
+    rng = np.random.default_rng(0)
+    noisy = [np.where(rng.random(100) < 0.3, 1 - gold, gold) for _ in range(3)]
+    cell = score_interval("accuracy", gold, noisy)
+    lo, hi = cell["ci95"]
+    assert lo < cell["mean"] < hi and 0.5 < cell["mean"] < 0.9 and hi - lo > 0.05
