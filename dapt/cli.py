@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--task", action="append", help="only this task (repeatable)")
     p.add_argument("--variant", action="append", help="only this variant (repeatable)")
     p.add_argument("--seed", type=int, action="append", help="only this seed (repeatable)")
+    p = sub.add_parser(
+        "prompt", help="decoders: score each variant zero-shot and few-shot in context (recipe.transfer)"
+    )
+    _common(p)
     p = sub.add_parser("evaluate", help="score test predictions with the local evaluate modules; bootstrap CIs")
     _common(p)
     p = sub.add_parser("report", help="write results.json and report.md")
@@ -220,6 +224,10 @@ def _dispatch(args) -> int:
                 f"{task} {variant} seed {seed}{frac}: dev {s['metric']} {s['dev_' + s['metric']]:.4f} "
                 f"(epoch {s['best_epoch']}, {s['train_seconds']} s)"
             )
+    elif args.command == "prompt":
+        for job in run.prompting_jobs():
+            s = run.prompting(*job)
+            print(f"{' '.join(map(str, job))}: {s['test_examples']} test examples, {s['seconds']} s")
     elif args.command == "evaluate":
         ev = run.evaluate()
         print(json.dumps(ev["test"], indent=2))

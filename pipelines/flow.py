@@ -101,6 +101,11 @@ def finetune(run: Run, task_name: str, variant: str, seed: int, fraction: float 
     return _staged(run, name, run.finetune, task_name, variant, seed, progress=_progress(), fraction=fraction)
 
 
+@task(name="prompting", task_run_name="prompting-{task_name}-{mode}-{variant}-seed{seed}", **STAGE)
+def prompting(run: Run, task_name: str, mode: str, variant: str, seed: int) -> dict:
+    return _staged(run, f"prompting-{task_name}-{mode}-{variant}-{seed}", run.prompting, task_name, mode, variant, seed)
+
+
 @task(name="evaluate", **STAGE)
 def evaluate(run: Run) -> dict:
     return _staged(run, "evaluate", run.evaluate)
@@ -115,7 +120,8 @@ def report(run: Run) -> dict:
 def dapt_pipeline(
     recipe: str, data_dir: str | None = None, out: str | None = None, overrides: dict[str, Any] | None = None
 ) -> dict:
-    """Ingest -> pretrain (each job) -> floors -> fine-tune every (task, variant, seed) -> evaluate -> report.
+    """Ingest -> pretrain (each job) -> floors -> prompting (decoders' in-context modes) -> fine-tune every (task,
+    variant, seed) -> evaluate -> report.
 
     Args:
         recipe: a shipped recipe name or a recipe file.
@@ -153,6 +159,8 @@ def dapt_pipeline(
             pretrain(run, job)
         for t in run.recipe.tasks:
             floors(run, t.name)
+        for task_name, mode, variant, seed in run.prompting_jobs():  # decoders' in-context modes (recipe.transfer)
+            prompting(run, task_name, mode, variant, seed)
         jobs = run.finetune_jobs()  # full train sets, then learning curves
         if engine.finetune_workers == 1:
             # Sequential by default: on a CPU box the cores are already used by each fine-tune's intra-op threads.

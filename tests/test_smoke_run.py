@@ -56,6 +56,7 @@ def test_dapt_run_smoke_then_cached_reruns(tmp_path, data_root):
     assert results["finetune"]["chemprot"]["settings"]["learning_rate"] > 0
     report = (out / "report.md").read_text()
     assert "## chemprot" in report and "## Continued pretraining" in report
+    assert "only the fine-tuning modes apply" in report  # an encoder: no in-context transfer rows, and why
     assert (out / "report.html").is_file() and (out / "figures" / "delta.png").is_file()
     stats = json.loads((out / "corpus" / "stats.json").read_text())
     assert stats["documents"]["read"] == 2300

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dapt.report.cost import hours as _hours
 from dapt.report.cost import variant_cost
 from dapt.report.results import REFERENCE_ROWS, best_on_dev
+from dapt.report.transfer_table import transfer_lines
 from dapt.report.verdict import fmt_p, method_lines, verdict_lines
 
 
@@ -198,6 +199,7 @@ def render_report(results: dict, figures: dict | None = None) -> str:
                     out.append(f"- {split} ({info['examples']:,} examples): " + "; ".join(notes) + ".")
     if results.get("learning_curve"):
         out += learning_curve_lines(results, figures)
+    out += transfer_lines(results)
     corpus = results.get("corpus")
     if corpus:
         out += _corpus_section(corpus, results.get("general_corpus"), results.get("diagnostics"))

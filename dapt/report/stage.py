@@ -136,6 +136,12 @@ def _report(ctx: RunContext) -> dict:
         "contrasts": evaluation.get("contrasts", {}),
         "multiplicity": evaluation.get("multiplicity"),
         **({"learning_curve": curve} if curve else {}),
+        "objective": r.pretrain.objective,
+        **(
+            {"transfer": evaluation["transfer"], "transfer_seconds": _transfer_seconds(ctx, info)}
+            if evaluation.get("transfer")
+            else {}
+        ),
         "labels": labels,
         "floors": floors,
         "wall_seconds": sum(s.get("seconds", 0) for s in info["stages"].values()),
@@ -164,3 +170,20 @@ def _report(ctx: RunContext) -> dict:
     lay.report_md.write_text(md)
     lay.report_html.write_text(render_html(md, lay.out_dir, f"dapt report: {r.name}"))
     return results
+
+
+def _transfer_seconds(ctx: RunContext, info: dict) -> dict:
+    """Wall time per task and transfer mode: the prompting stages', and full fine-tuning's (every variant and
+    seed of the table)."""
+    out: dict = {}
+    variants = set(ctx.recipe.transfer.variants or ctx.recipe.variants)
+    for key, st in info["stages"].items():
+        parts = key.split("/")
+        if parts[0] == "prompting":
+            task, mode = parts[1], parts[2]
+        elif parts[0] == "finetune" and len(parts) == 4 and parts[2] in variants:
+            task, mode = parts[1], "full_ft"
+        else:
+            continue
+        out.setdefault(task, {})[mode] = out.get(task, {}).get(mode, 0.0) + st.get("seconds", 0.0)
+    return out

@@ -39,6 +39,15 @@ def test_transfer_table_scores_every_mode_on_the_same_examples(transfer_run):  #
     assert full["share_of_full_ft"] in (1.0, None)
     assert "vs_baseline" not in zs  # the baseline is the reference
 
+    # The report's table: a row per mode, the wall time per mode, validated results.json.
+    results = run.report()
+    assert results["transfer"]["t"]["test_examples"] == 10
+    assert set(results["transfer_seconds"]["t"]) == {"zero_shot", "few_shot_icl", "full_ft"}
+    report = (run.out_dir / "report.md").read_text()
+    assert "## Transfer table" in report and "### t (10 test examples)" in report
+    for mode in ("zero-shot (no training)", "few-shot in context", "fully fine-tuned"):
+        assert f"| {mode} | " in report
+
 
 def test_score_interval_is_over_seeds_and_examples():
     gold = np.array([0, 1] * 50)

@@ -1,0 +1,61 @@
+"""The report's transfer table (decoders): per task, rows = modes, columns = variants; each cell the score with
+its seed-aware interval and its share of the same variant's full fine-tuning; then whether each variant moved each
+mode against the baseline, with the same statistics and Holm family as every other comparison."""
+
+from __future__ import annotations
+
+from dapt.report.verdict import judgement, stats_text
+
+MODE_NAMES = {
+    "zero_shot": "zero-shot (no training)",
+    "few_shot_icl": "few-shot in context",
+    "few_shot_ft": "few-shot fine-tuned",
+    "full_ft": "fully fine-tuned",
+}
+
+ENCODER_NOTE = (
+    "Transfer modes: this recipe's model is a masked-LM encoder, which has no next-token head to score a label's "
+    "words after a prompt, so only the fine-tuning modes apply (the tables above); the zero-shot and in-context "
+    "rows of the transfer table are measured for causal LMs (`transfer:` in a `clm` recipe)."
+)
+
+
+def _cell(c: dict) -> str:
+    lo, hi = c["ci95"]
+    share = f" ({c['share_of_full_ft']:.0%})" if c.get("share_of_full_ft") is not None else ""
+    return f"{c['mean']:.4f} [{lo:.4f}, {hi:.4f}]{share}"
+
+
+def transfer_lines(results: dict) -> list[str]:
+    transfer = results.get("transfer")
+    if not transfer:
+        return ["", ENCODER_NOTE] if results.get("objective") == "mlm" else []
+    out = ["", "## Transfer table", ""]
+    out.append(
+        "Each cell: test score, 95% CI over seeds and test examples, and in brackets its share of the same variant's "
+        "fully fine-tuned score on the same examples. Zero-shot is deterministic (one run); few-shot in context "
+        "uses each seed's demonstrations (label-balanced, the same for every variant)."
+    )
+    seconds = results.get("transfer_seconds", {})
+    for task, t in transfer.items():
+        modes = t["modes"]
+        variants = list(modes["full_ft"])
+        out += ["", f"### {task} ({t['test_examples']:,} test examples)", ""]
+        out.append("| mode | " + " | ".join(variants) + " | wall time |")
+        out.append("|---|" + "---|" * len(variants) + "---:|")
+        for mode, cells in modes.items():
+            row = " | ".join(_cell(cells[v]) if v in cells else "-" for v in variants)
+            secs = seconds.get(task, {}).get(mode)
+            out.append(f"| {MODE_NAMES[mode]} | {row} | {f'{secs:,.0f} s' if secs is not None else '-'} |")
+        verdicts = []
+        for mode, cells in modes.items():
+            for v, c in cells.items():
+                if "vs_baseline" in c:
+                    cmp = c["vs_baseline"]
+                    verdicts.append(
+                        f"- {MODE_NAMES[mode]}, {v} vs baseline: {cmp['diff']:+.4f}, {stats_text(cmp)}: "
+                        f"**{judgement(cmp, c['n_seeds'])}**."
+                    )
+        if verdicts:
+            out += ["", *verdicts]
+    return out
