@@ -224,6 +224,9 @@ def _dispatch(args) -> int:
                 f"{task} {variant} seed {seed}{frac}: dev {s['metric']} {s['dev_' + s['metric']]:.4f} "
                 f"(epoch {s['best_epoch']}, {s['train_seconds']} s)"
             )
+        for task, variant, seed, shots in run.fewshot_finetune_jobs():
+            s = run.finetune(task, variant, seed, shots=shots)
+            print(f"{task} {variant} seed {seed} ({shots} per label): dev {s['metric']} {s['dev_' + s['metric']]:.4f}")
     elif args.command == "prompt":
         for job in run.prompting_jobs():
             s = run.prompting(*job)

@@ -95,10 +95,15 @@ def floors(run: Run, task_name: str) -> dict | None:
 
 
 @task(name="finetune", task_run_name="finetune-{task_name}-{variant}-seed{seed}", **STAGE)
-def finetune(run: Run, task_name: str, variant: str, seed: int, fraction: float = 1.0) -> dict:
+def finetune(
+    run: Run, task_name: str, variant: str, seed: int, fraction: float = 1.0, shots: int | None = None
+) -> dict:
     pin_worker_gpu()
     name = f"finetune-{task_name}-{variant}-{seed}" + ("" if fraction == 1 else f"-frac{fraction:g}")
-    return _staged(run, name, run.finetune, task_name, variant, seed, progress=_progress(), fraction=fraction)
+    name += "" if shots is None else f"-shots{shots}"
+    return _staged(
+        run, name, run.finetune, task_name, variant, seed, progress=_progress(), fraction=fraction, shots=shots
+    )
 
 
 @task(name="prompting", task_run_name="prompting-{task_name}-{mode}-{variant}-seed{seed}", **STAGE)
@@ -161,16 +166,21 @@ def dapt_pipeline(
             floors(run, t.name)
         for task_name, mode, variant, seed in run.prompting_jobs():  # decoders' in-context modes (recipe.transfer)
             prompting(run, task_name, mode, variant, seed)
-        jobs = run.finetune_jobs()  # full train sets, then learning curves
+        # Full train sets, then learning curves, then the transfer table's few-shot fine-tunes (shots per label).
+        jobs = [(t, v, s, f, None) for t, v, s, f in run.finetune_jobs()]
+        jobs += [(t, v, s, 1.0, k) for t, v, s, k in run.fewshot_finetune_jobs()]
         if engine.finetune_workers == 1:
             # Sequential by default: on a CPU box the cores are already used by each fine-tune's intra-op threads.
-            for task_name, variant, seed, fraction in jobs:
-                finetune(run, task_name, variant, seed, fraction)
+            for task_name, variant, seed, fraction, shots in jobs:
+                finetune(run, task_name, variant, seed, fraction, shots)
         else:  # fan out: engine.finetune_workers at once (threads here, or Dask workers, one per GPU with resources)
             with task_runner(engine) as runner, gpu_annotation(engine):
                 futures = [
-                    runner.submit(finetune, {"run": run, "task_name": t, "variant": v, "seed": s, "fraction": f})
-                    for t, v, s, f in jobs
+                    runner.submit(
+                        finetune,
+                        {"run": run, "task_name": t, "variant": v, "seed": s, "fraction": f, "shots": k},
+                    )
+                    for t, v, s, f, k in jobs
                 ]
                 for fut in futures:
                     fut.result()

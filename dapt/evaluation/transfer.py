@@ -14,7 +14,7 @@ from dapt.evaluation.bootstrap import weighted_scorer
 from dapt.evaluation.predictions import read_predictions
 from dapt.evaluation.seed_interval import seed_aware_comparison, t_interval
 from dapt.run.context import RunContext
-from dapt.run.plan import prompting_jobs
+from dapt.run.plan import fewshot_finetune_jobs, prompting_jobs
 
 MODES = ("zero_shot", "few_shot_icl", "few_shot_ft", "full_ft")
 
@@ -42,6 +42,10 @@ def _files(ctx: RunContext, task_name: str) -> dict[str, dict[str, list[Path]]]:
             out.setdefault(mode, {}).setdefault(variant, []).append(
                 lay.prompting_dir(t, mode, variant, seed) / "predictions_test.jsonl"
             )
+    for t, v, seed, shots in fewshot_finetune_jobs(r):
+        if t == task_name:
+            f = lay.finetune_dir(t, v, seed, shots=shots) / "predictions_test.jsonl"
+            out.setdefault("few_shot_ft", {}).setdefault(v, []).append(f)
     variants = sorted({v for m in out.values() for v in m}, key=r.variants.index)
     out["full_ft"] = {
         v: [lay.finetune_dir(task_name, v, s) / "predictions_test.jsonl" for s in r.seeds] for v in variants
@@ -72,7 +76,7 @@ def transfer_table(ctx: RunContext) -> dict:
         if task.prompt is None:
             continue
         files = _files(ctx, task.name)
-        first = next(f for mode in MODES if mode in files and mode != "full_ft" for f in files[mode]["baseline"])
+        first = next(f for mode in ("zero_shot", "few_shot_icl") if mode in files for f in files[mode]["baseline"])
         _, gold, ids = _read(first, None)
         modes: dict = {}
         for mode in MODES:

@@ -12,9 +12,21 @@ from dapt.run.plan import PretrainJob, finetune_key
 from dapt.run.provenance import source_hash
 
 
-def finetune_inputs(ctx: RunContext, task_name: str, variant: str, seed: str | int, fraction: float = 1.0) -> dict:
+def finetune_settings(ctx: RunContext, task_name: str, shots: int | None = None):
+    """The fine-tuning settings of a job: the recipe's with the task's overrides, and for a few-shot fine-tune
+    (the transfer table) ``transfer.few_shot_finetune`` on top."""
+    cfg = ctx.recipe.finetune_for(task_name)
+    if shots is None:
+        return cfg
+    return type(cfg).model_validate({**cfg.model_dump(), **ctx.recipe.transfer.few_shot_finetune})
+
+
+def finetune_inputs(
+    ctx: RunContext, task_name: str, variant: str, seed: str | int, fraction: float = 1.0, shots: int | None = None
+) -> dict:
     """``seed`` as it appears in the stage key (``seed<k>``): hashes of finished runs must not change."""
     r = ctx.recipe
+    cfg = finetune_settings(ctx, task_name, shots)
     model = (
         {"base_model": r.base_model}
         if variant == "baseline"
@@ -22,28 +34,35 @@ def finetune_inputs(ctx: RunContext, task_name: str, variant: str, seed: str | i
     )
     return {
         "task": ctx.task(task_name).hash_dump(),
-        "finetune": r.finetune_for(task_name).hash_dump(),
+        "finetune": cfg.hash_dump(),
         "model": model,
         "variant": variant,
         "seed": seed,
         "code": source_hash("finetune", "tasks", "metrics"),
-        "precision": resolve_precision(r.finetune_for(task_name).mixed_precision, pick_device()).dtype,
+        "precision": resolve_precision(cfg.mixed_precision, pick_device()).dtype,
         # Only on learning-curve points, so the full-train stages keep their hashes.
         **(
             {"train_fraction": f"frac{fraction:g}", "min_train_steps": r.learning_curve.min_train_steps}
             if fraction != 1
             else {}
         ),
+        **({"shots_per_label": shots, "min_train_steps": r.transfer.ft_min_train_steps} if shots is not None else {}),
     }
 
 
 def finetune_stage(
-    ctx: RunContext, task_name: str, variant: str, seed: int, progress: bool = True, fraction: float = 1.0
+    ctx: RunContext,
+    task_name: str,
+    variant: str,
+    seed: int,
+    progress: bool = True,
+    fraction: float = 1.0,
+    shots: int | None = None,
 ) -> dict:
-    key = finetune_key(task_name, variant, seed, fraction)
-    out = ctx.layout.finetune_dir(task_name, variant, seed, fraction)
+    key = finetune_key(task_name, variant, seed, fraction, shots)
+    out = ctx.layout.finetune_dir(task_name, variant, seed, fraction, shots)
     outputs = (out / "summary.json", out / "predictions_test.jsonl")
-    with ctx.stage(key, finetune_inputs(ctx, task_name, variant, f"seed{seed}", fraction), outputs) as st:
+    with ctx.stage(key, finetune_inputs(ctx, task_name, variant, f"seed{seed}", fraction, shots), outputs) as st:
         if st.done:
             return json.loads((out / "summary.json").read_text())
         model_dir = ctx.model_dir(variant, task_name)
@@ -54,13 +73,20 @@ def finetune_stage(
         res = run_finetune(
             ctx.task(task_name),
             model_dir,
-            ctx.recipe.finetune_for(task_name),
+            finetune_settings(ctx, task_name, shots),
             seed,
             ctx.data_root,
             out,
             trust_remote_code=ctx.recipe.trust_remote_code,
             progress=progress,
             train_fraction=fraction,
-            min_train_steps=ctx.recipe.learning_curve.min_train_steps if fraction < 1 else 0,
+            min_train_steps=(
+                ctx.recipe.learning_curve.min_train_steps
+                if fraction < 1
+                else ctx.recipe.transfer.ft_min_train_steps
+                if shots is not None
+                else 0
+            ),
+            train_shots=shots,
         )
         return res.summary

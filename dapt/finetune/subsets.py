@@ -66,3 +66,19 @@ def take_train_subset(
     cfg = cfg.model_copy(update={"epochs": epochs_for(cfg.epochs, len(keep), cfg.batch_size, min_train_steps)})
     log.info("%s: %d of %d train examples (%.3g), %d epochs", task_name, len(keep), full, fraction, cfg.epochs)
     return cfg
+
+
+def take_train_shots(task_name: str, train, shots: int, seed: int, cfg, min_train_steps: int):
+    """Cut ``train`` to ``shots`` examples per label (the seed's few-shot draw, in file order) in place; the epochs
+    raised to at least ``min_train_steps`` optimizer steps, as for a learning-curve point."""
+    from dapt.tasks import LabelSpace, sample_per_label, shots_rng
+
+    if not train.examples or not hasattr(train.examples[0], "label"):
+        raise ValueError(f"{task_name}: few-shot fine-tuning needs labelled sentences (not a tagging task)")
+    full = len(train.examples)
+    labels = LabelSpace.from_train([e.label for e in train.examples]).labels
+    chosen = {id(e) for e in sample_per_label(train.examples, labels, shots, shots_rng(seed))}
+    train.examples = [e for e in train.examples if id(e) in chosen]
+    cfg = cfg.model_copy(update={"epochs": epochs_for(cfg.epochs, len(chosen), cfg.batch_size, min_train_steps)})
+    log.info("%s: %d of %d train examples (%d per label), %d epochs", task_name, len(chosen), full, shots, cfg.epochs)
+    return cfg

@@ -21,7 +21,7 @@ from dapt.finetune.loop import fit
 from dapt.finetune.model import load_encoder
 from dapt.finetune.sequence_kind import SequenceKind
 from dapt.finetune.strategies import apply_strategy
-from dapt.finetune.subsets import take_train_subset
+from dapt.finetune.subsets import take_train_shots, take_train_subset
 from dapt.finetune.token_kind import TokenKind
 from dapt.precision import autocast, resolve_precision
 from dapt.recipe import FinetuneConfig, TaskConfig
@@ -50,12 +50,14 @@ def run_finetune(
     predict_test: bool = True,
     train_fraction: float = 1.0,
     min_train_steps: int = 0,
+    train_shots: int | None = None,
 ) -> FinetuneResult:
     """Fine-tune ``model_dir`` on ``task`` with ``seed``; write dev/test predictions and a summary to ``out_dir``.
 
     ``train_fraction`` < 1 trains on a subset of train (:func:`dapt.finetune.subsets.subset_indices`: stratified by
     label for classification, the same for every variant), with at least ``min_train_steps`` optimizer steps; the
-    label space, dev and test stay those of the full task."""
+    label space, dev and test stay those of the full task. ``train_shots``: ``k`` train examples per label instead
+    (:func:`dapt.tasks.sample_per_label` with the seed's stream: the few-shot set the prompting stage draws)."""
     from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
 
@@ -67,6 +69,8 @@ def run_finetune(
     cfg = take_train_subset(
         task.name, splits["train"], kind.subset_labels(), train_fraction, seed, cfg, min_train_steps
     )
+    if train_shots is not None:
+        cfg = take_train_shots(task.name, splits["train"], train_shots, seed, cfg, min_train_steps)
     tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=trust_remote_code)
     kind.encode(tokenizer, cfg.max_length)
 
@@ -131,6 +135,7 @@ def run_finetune(
         "quarantined": {s: d.quarantined for s, d in splits.items()},
         "settings": cfg.model_dump(),
         "train_fraction": train_fraction,
+        "train_shots_per_label": train_shots,
         "train_examples_full": full_train,
         "strategy": {
             "name": applied.strategy,

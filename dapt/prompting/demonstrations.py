@@ -3,26 +3,20 @@ of a seed is prompted with the same examples), label-balanced, in a seed-shuffle
 
 from __future__ import annotations
 
-import random
-from collections import defaultdict
+from dapt.tasks import sample_per_label, shots_rng
 
 
 def choose_demonstrations(examples: list, labels: list[str], k_per_label: int, seed: int) -> list:
     """``k_per_label`` examples of each label in ``labels`` (all of a label's where it has fewer), drawn with a
-    ``seed``-keyed RNG from the examples in their file order, then shuffled together so no label always comes last.
+    ``seed``-keyed RNG from the examples in their file order (:func:`dapt.tasks.sample_per_label`, the same draw
+    few-shot fine-tuning makes), then shuffled together so no label always comes last.
 
     Args:
         examples: train examples with ``.label`` and ``.example_id``.
         labels: the label space, in a fixed order (the train split's).
     """
-    by_label: dict[str, list] = defaultdict(list)
-    for ex in examples:
-        by_label[ex.label].append(ex)
-    rng = random.Random(f"demonstrations/{seed}")
-    chosen = []
-    for label in labels:
-        pool = by_label.get(label, [])
-        chosen += rng.sample(pool, min(k_per_label, len(pool)))
+    rng = shots_rng(seed)
+    chosen = sample_per_label(examples, labels, k_per_label, rng)
     rng.shuffle(chosen)
     return chosen
 

@@ -106,6 +106,12 @@ class Recipe(_Strict):
                 extra := sorted(set(self.transfer.variants) - set(self.variants))
             ):
                 raise ValueError(f"transfer.variants: {extra} not in the recipe's variants")
+        if self.transfer is not None and self.transfer.few_shot_finetune:
+            try:
+                FinetuneConfig.model_validate({**self.finetune.model_dump(), **self.transfer.few_shot_finetune})
+            except ValidationError as e:
+                bad = "; ".join(f"{format_loc(err['loc'])}: {err['msg']}" for err in e.errors())
+                raise ValueError(f"transfer.few_shot_finetune: {bad}") from None
         for task in self.tasks:
             try:
                 self.finetune_for(task.name)

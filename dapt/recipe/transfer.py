@@ -3,7 +3,7 @@ a run measures (zero-shot, few-shot in context, few-shot fine-tuned, fully fine-
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -56,6 +56,11 @@ class TransferConfig(_Strict):
     for every variant of a seed)."""
     ft_shots_per_label: Annotated[int, Field(ge=1)] = 16
     """``few_shot_ft``: labelled train examples per label (seed-chosen, as the demonstrations)."""
+    few_shot_finetune: dict[str, Any] = Field(default_factory=dict)
+    """``few_shot_ft``: settings over the task's fine-tuning ones (e.g. ``{strategy: lora, learning_rate: 1e-3}``),
+    the same for every variant."""
+    ft_min_train_steps: Annotated[int, Field(ge=0)] = 50
+    """``few_shot_ft``: epochs are raised until at least this many optimizer steps are taken."""
     max_test_examples: Annotated[int, Field(ge=10)] | None = None
     """Score the in-context modes on a label-stratified subset of this many test examples (the same for every
     variant, seed and mode); the report says so. None: the whole test split."""

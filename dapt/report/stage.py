@@ -183,6 +183,8 @@ def _transfer_seconds(ctx: RunContext, info: dict) -> dict:
             task, mode = parts[1], parts[2]
         elif parts[0] == "finetune" and len(parts) == 4 and parts[2] in variants:
             task, mode = parts[1], "full_ft"
+        elif parts[0] == "finetune" and len(parts) == 5 and parts[3].startswith("shots") and parts[2] in variants:
+            task, mode = parts[1], "few_shot_ft"
         else:
             continue
         out.setdefault(task, {})[mode] = out.get(task, {}).get(mode, 0.0) + st.get("seconds", 0.0)

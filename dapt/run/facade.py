@@ -16,7 +16,7 @@ from dapt.recipe import Recipe, RecipeError, check_paths, load_recipe, resolve_d
 from dapt.run.context import RunContext
 from dapt.run.layout import RunLayout
 from dapt.run.ledger import Ledger, inputs_hash
-from dapt.run.plan import PretrainJob, finetune_jobs, pretrain_jobs, prompting_jobs
+from dapt.run.plan import PretrainJob, fewshot_finetune_jobs, finetune_jobs, pretrain_jobs, prompting_jobs
 from dapt.run.provenance import freeze_code, provenance
 
 STAGES = ("ingest", "pretrain", "floors", "finetune", "evaluate", "report")
@@ -98,6 +98,9 @@ class Run:
     def finetune_jobs(self) -> list[tuple[str, str, int, float]]:
         return finetune_jobs(self.recipe)
 
+    def fewshot_finetune_jobs(self) -> list[tuple[str, str, int, int]]:
+        return fewshot_finetune_jobs(self.recipe)
+
     def prompting_jobs(self) -> list[tuple[str, str, str, int]]:
         return prompting_jobs(self.recipe)
 
@@ -130,9 +133,11 @@ class Run:
             _, task_name, mode, variant, seed = key.split("/")
             return prompting_inputs(self.ctx, task_name, mode, variant, int(seed.removeprefix("seed")))
         if key.startswith("finetune/"):
-            _, task_name, variant, *frac, seed = key.split("/")
+            _, task_name, variant, *subset, seed = key.split("/")
+            frac = [x for x in subset if x.startswith("frac")]
+            shots = [int(x.removeprefix("shots")) for x in subset if x.startswith("shots")]
             fraction = float(frac[0].removeprefix("frac")) if frac else 1.0
-            return finetune_inputs(self.ctx, task_name, variant, seed, fraction)
+            return finetune_inputs(self.ctx, task_name, variant, seed, fraction, shots[0] if shots else None)
         return evaluation_inputs(self.ctx)  # evaluate, report: they read everything
 
     def stage_hash(self, key: str) -> str:
@@ -164,10 +169,18 @@ class Run:
 
         return floors_stage(self.ctx, task_name)
 
-    def finetune(self, task_name: str, variant: str, seed: int, progress: bool = True, fraction: float = 1.0) -> dict:
+    def finetune(
+        self,
+        task_name: str,
+        variant: str,
+        seed: int,
+        progress: bool = True,
+        fraction: float = 1.0,
+        shots: int | None = None,
+    ) -> dict:
         from dapt.finetune import finetune_stage
 
-        return finetune_stage(self.ctx, task_name, variant, seed, progress, fraction)
+        return finetune_stage(self.ctx, task_name, variant, seed, progress, fraction, shots)
 
     def prompting(self, task_name: str, mode: str, variant: str, seed: int) -> dict:
         from dapt.prompting import prompting_stage

@@ -71,8 +71,8 @@ class RunLayout:
     def floors_file(self, task: str) -> Path:
         return self.out_dir / "floors" / f"{task}.json"
 
-    def finetune_dir(self, task: str, variant: str, seed: int, fraction: float = 1.0) -> Path:
-        return self.out_dir / finetune_key(task, variant, seed, fraction)
+    def finetune_dir(self, task: str, variant: str, seed: int, fraction: float = 1.0, shots: int | None = None) -> Path:
+        return self.out_dir / finetune_key(task, variant, seed, fraction, shots)
 
     def prompting_dir(self, task: str, mode: str, variant: str, seed: int) -> Path:
         return self.out_dir / prompting_key(task, mode, variant, seed)

@@ -63,10 +63,12 @@ def pretrain_jobs(recipe: Recipe) -> list[PretrainJob]:
     return jobs
 
 
-def finetune_key(task: str, variant: str, seed: int, fraction: float = 1.0) -> str:
-    """``finetune/<task>/<variant>/seed<k>``; a learning-curve point adds ``frac<f>`` before the seed."""
+def finetune_key(task: str, variant: str, seed: int, fraction: float = 1.0, shots: int | None = None) -> str:
+    """``finetune/<task>/<variant>/seed<k>``; a learning-curve point adds ``frac<f>`` before the seed, a few-shot
+    fine-tune (the transfer table) ``shots<k>`` (k train examples per label)."""
     frac = "" if fraction == 1 else f"frac{fraction:g}/"
-    return f"finetune/{task}/{variant}/{frac}seed{seed}"
+    few = "" if shots is None else f"shots{shots}/"
+    return f"finetune/{task}/{variant}/{frac}{few}seed{seed}"
 
 
 def finetune_jobs(recipe: Recipe) -> list[tuple[str, str, int, float]]:
@@ -94,3 +96,12 @@ def prompting_jobs(recipe: Recipe) -> list[tuple[str, str, str, int]]:
             seeds = recipe.seeds[:1] if mode == "zero_shot" else recipe.seeds
             jobs += [(t, mode, v, s) for t in tasks for v in variants for s in seeds]
     return jobs
+
+
+def fewshot_finetune_jobs(recipe: Recipe) -> list[tuple[str, str, int, int]]:
+    """The transfer table's few-shot fine-tunes: ``(task, variant, seed, shots per label)``."""
+    tr = recipe.transfer
+    if tr is None or "few_shot_ft" not in tr.modes:
+        return []
+    variants = [v for v in (tr.variants or recipe.variants) if v not in TASK_VARIANTS]
+    return [(t.name, v, s, tr.ft_shots_per_label) for t in recipe.tasks for v in variants for s in recipe.seeds]

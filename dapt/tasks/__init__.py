@@ -1,6 +1,7 @@
-"""Labelled tasks, a concept every stage shares: their file formats and readers (:mod:`.formats`) and the label
-space fixed by the train split (:mod:`.labels`). Ingest reads their dev/test text (decontamination) and train text
-(TAPT corpora); floors, fine-tuning and evaluation read their examples."""
+"""Labelled tasks, a concept every stage shares: their file formats and readers (:mod:`.formats`), the label
+space fixed by the train split (:mod:`.labels`) and k-per-label few-shot sets (:mod:`.shots`). Ingest reads their
+dev/test text (decontamination) and train text (TAPT corpora); floors, fine-tuning, prompting and evaluation read
+their examples."""
 
 from dapt.tasks.formats import (
     Example,
@@ -13,6 +14,7 @@ from dapt.tasks.formats import (
     read_piboso,
 )
 from dapt.tasks.labels import LabelSpace, label_report
+from dapt.tasks.shots import sample_per_label, shots_rng
 
 __all__ = [
     "Example",
@@ -25,4 +27,6 @@ __all__ = [
     "read_conll",
     "read_jsonl_task",
     "read_piboso",
+    "sample_per_label",
+    "shots_rng",
 ]

@@ -15,10 +15,17 @@ def test_transfer_table_scores_every_mode_on_the_same_examples(transfer_run):  #
         run.prompting(*job)
     for task_name, variant, seed, fraction in run.finetune_jobs():
         run.finetune(task_name, variant, seed, progress=False, fraction=fraction)
+    assert run.fewshot_finetune_jobs() == [("t", "baseline", 0, 2), ("t", "baseline", 1, 2)]
+    few = [run.finetune(t, v, s, progress=False, shots=k) for t, v, s, k in run.fewshot_finetune_jobs()]
+    assert [f["examples"]["train"] for f in few] == [4, 4] and few[0]["train_shots_per_label"] == 2
+    assert few[0]["settings"]["learning_rate"] == 1.0e-3  # transfer.few_shot_finetune over the task's settings
+    # With equal k, the few-shot fine-tuning set is the seed's demonstrations.
+    demos = run.prompting("t", "few_shot_icl", "baseline", 0)["demonstrations"]
+    assert few[0]["examples"]["train"] == len(demos)
     evaluation = run.evaluate()
     table = evaluation["transfer"]["t"]
     assert table["test_examples"] == 10
-    assert set(table["modes"]) == {"zero_shot", "few_shot_icl", "full_ft"}
+    assert set(table["modes"]) == {"zero_shot", "few_shot_icl", "few_shot_ft", "full_ft"}
     zs = table["modes"]["zero_shot"]["baseline"]
     icl = table["modes"]["few_shot_icl"]["baseline"]
     full = table["modes"]["full_ft"]["baseline"]
@@ -42,10 +49,10 @@ def test_transfer_table_scores_every_mode_on_the_same_examples(transfer_run):  #
     # The report's table: a row per mode, the wall time per mode, validated results.json.
     results = run.report()
     assert results["transfer"]["t"]["test_examples"] == 10
-    assert set(results["transfer_seconds"]["t"]) == {"zero_shot", "few_shot_icl", "full_ft"}
+    assert set(results["transfer_seconds"]["t"]) == {"zero_shot", "few_shot_icl", "few_shot_ft", "full_ft"}
     report = (run.out_dir / "report.md").read_text()
     assert "## Transfer table" in report and "### t (10 test examples)" in report
-    for mode in ("zero-shot (no training)", "few-shot in context", "fully fine-tuned"):
+    for mode in ("zero-shot (no training)", "few-shot in context", "few-shot fine-tuned", "fully fine-tuned"):
         assert f"| {mode} | " in report
 
 

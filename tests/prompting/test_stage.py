@@ -60,8 +60,9 @@ def transfer_run(tmp_path_factory):
                 "prompt": {"template": "{text}\nLabel:", "verbalizers": {"a": " alpha", "b": " beta"}},
             }
         ],
-        "transfer": {"modes": ["zero_shot", "few_shot_icl", "full_ft"], "icl_shots_per_label": 2,
-                     "max_test_examples": 10},
+        "transfer": {"modes": ["zero_shot", "few_shot_icl", "few_shot_ft", "full_ft"], "icl_shots_per_label": 2,
+                     "ft_shots_per_label": 2, "ft_min_train_steps": 4, "max_test_examples": 10,
+                     "few_shot_finetune": {"learning_rate": 1.0e-3}},
     }  # fmt: skip
     path = tmp / "recipe.yaml"
     path.write_text(yaml.safe_dump(recipe))
