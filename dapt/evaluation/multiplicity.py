@@ -22,7 +22,8 @@ def holm_adjust(p_values: list[float]) -> list[float]:
 
 def comparisons_in(evaluation: dict) -> Iterator[dict]:
     """Every comparison dict of an ``evaluation.json``: variants vs baseline, the contrasts between variants, and
-    each learning-curve point's variants vs baseline, and each transfer mode's variants vs baseline."""
+    each learning-curve point's variants vs baseline, and each transfer mode's variants vs baseline, and
+    each variant vs baseline on the general tasks (forgetting)."""
     for per_task in evaluation.get("comparisons", {}).values():
         yield from per_task.values()
     for per_task in evaluation.get("contrasts", {}).values():
@@ -32,6 +33,10 @@ def comparisons_in(evaluation: dict) -> Iterator[dict]:
             for entry in variants.values():
                 if "vs_baseline" in entry:
                     yield entry["vs_baseline"]
+    for per_task in evaluation.get("general_tasks", {}).values():
+        for cell in per_task["variants"].values():
+            if "vs_baseline" in cell:
+                yield cell["vs_baseline"]
     for per_task in evaluation.get("transfer", {}).values():
         for cells in per_task["modes"].values():
             for cell in cells.values():

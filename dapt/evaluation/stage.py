@@ -83,9 +83,10 @@ def evaluate_stage(ctx: RunContext) -> dict:
             evaluation["learning_curve"].setdefault(task_name, {})[f"{fraction:g}"] = {
                 v: {**scores[v], **({"vs_baseline": comparisons[v]} if v in comparisons else {})} for v in variants
             }
-        from dapt.evaluation.transfer import transfer_table
+        from dapt.evaluation.transfer import general_task_table, transfer_table
 
         evaluation["transfer"] = transfer_table(ctx)
+        evaluation["general_tasks"] = general_task_table(ctx)
         # Holm over every comparison of the report: tasks x (vs baseline + contrasts) x learning-curve points, and
         # the transfer table's variants vs baseline per mode.
         evaluation["multiplicity"] = {"method": "holm", "n_comparisons": adjust_all(evaluation)}

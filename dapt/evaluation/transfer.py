@@ -76,7 +76,8 @@ def transfer_table(ctx: RunContext) -> dict:
         if task.prompt is None:
             continue
         files = _files(ctx, task.name)
-        first = next(f for mode in ("zero_shot", "few_shot_icl") if mode in files for f in files[mode]["baseline"])
+        in_context = [f for mode in ("zero_shot", "few_shot_icl") if mode in files for f in files[mode]["baseline"]]
+        first = in_context[0] if in_context else files["full_ft"]["baseline"][0]
         _, gold, ids = _read(first, None)
         modes: dict = {}
         for mode in MODES:
@@ -94,3 +95,25 @@ def transfer_table(ctx: RunContext) -> dict:
                 cell["share_of_full_ft"] = cell["mean"] / full if full > 0 else None
         table[task.name] = {"test_examples": len(ids), "modes": modes}
     return table
+
+
+def general_task_table(ctx: RunContext) -> dict:
+    """Forgetting in task terms: ``{general task: {"test_examples", "variants": {variant: cell}}}``, each variant's
+    zero-shot score with its interval and, but for the baseline, its difference from the baseline's."""
+    r = ctx.recipe
+    if r.transfer is None or not r.transfer.general_tasks:
+        return {}
+    jobs = [j for j in prompting_jobs(r) if j[0] in {g.name for g in r.transfer.general_tasks}]
+    out: dict = {}
+    for g in r.transfer.general_tasks:
+        files = {
+            v: ctx.layout.prompting_dir(t, m, v, s) / "predictions_test.jsonl" for t, m, v, s in jobs if t == g.name
+        }
+        read = {v: _read(f, None) for v, f in files.items()}
+        gold = read["baseline"][1]
+        cells = {v: score_interval(g.metric, gold, [p]) for v, (p, _, _) in read.items()}
+        for v, cell in cells.items():
+            if v != "baseline":
+                cell["vs_baseline"] = seed_aware_comparison(g.metric, gold, [read[v][0]], [read["baseline"][0]])
+        out[g.name] = {"metric": g.metric, "test_examples": len(gold), "variants": cells}
+    return out

@@ -22,9 +22,15 @@ from dapt.run.provenance import source_hash
 log = logging.getLogger("dapt")
 
 
+def general_task(ctx: RunContext, name: str):
+    """The recipe's ``transfer.general_tasks`` entry of that name, or None (a recipe task)."""
+    return next((g for g in ctx.recipe.transfer.general_tasks if g.name == name), None)
+
+
 def prompting_inputs(ctx: RunContext, task_name: str, mode: str, variant: str, seed: int) -> dict:
     r = ctx.recipe
-    task = ctx.task(task_name)
+    general = general_task(ctx, task_name)
+    task = general or ctx.task(task_name)
     model = (
         {"base_model": r.base_model}
         if variant == "baseline"
@@ -32,15 +38,15 @@ def prompting_inputs(ctx: RunContext, task_name: str, mode: str, variant: str, s
     )
     shots = {"icl_shots_per_label": r.transfer.icl_shots_per_label} if mode == "few_shot_icl" else {}
     return {
-        "task": task.hash_dump(exclude={"finetune"}),
+        "task": task.hash_dump(exclude={"prompt"} if general else {"finetune", "prompt"}),
         "prompt": task.prompt.hash_dump(),
-        "max_test_examples": r.transfer.max_test_examples,
+        "max_test_examples": general.max_examples if general else r.transfer.max_test_examples,
         **shots,
         "model": model,
         "mode": mode,
         "seed": seed,
         "code": source_hash("prompting", "tasks"),
-        "precision": resolve_precision(r.finetune_for(task_name).mixed_precision, pick_device()).dtype,
+        "precision": resolve_precision(r.finetune.mixed_precision, pick_device()).dtype,
     }
 
 
@@ -74,28 +80,42 @@ def prompting_stage(ctx: RunContext, task_name: str, mode: str, variant: str, se
         return score_task(ctx, task_name, mode, seed, model_dir, out)
 
 
+def _task_data(ctx: RunContext, task_name: str):
+    """``(train examples or None, test examples, label space, prompt, subset size, key for messages)``."""
+    from dapt.tasks import LabelSpace, load_split, read_csv_task
+
+    general = general_task(ctx, task_name)
+    if general is not None:
+        test = read_csv_task(ctx.data_root / general.path, general.label_column, general.text_columns,
+                             general.label_names)  # fmt: skip
+        names = general.label_names or sorted({e.label for e in test.examples})
+        key = f"transfer.general_tasks[{task_name}]"
+        return None, test, LabelSpace(labels=list(names)), general.prompt, general.max_examples, key
+    task = ctx.task(task_name)
+    train, test = load_split(task, "train", ctx.data_root), load_split(task, "test", ctx.data_root)
+    space = LabelSpace.from_train([e.label for e in train.examples])
+    return train.examples, test, space, task.prompt, ctx.recipe.transfer.max_test_examples, f"tasks[{task_name}]"
+
+
 def score_task(ctx: RunContext, task_name: str, mode: str, seed: int, model_dir: Path, out: Path) -> dict:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from dapt.prompting.demonstrations import choose_demonstrations, demonstration_prefix, fill_template
     from dapt.prompting.scoring import encode, label_logprobs
-    from dapt.tasks import LabelSpace, load_split
 
-    task, r = ctx.task(task_name), ctx.recipe
-    prompt = task.prompt
-    train, test = load_split(task, "train", ctx.data_root), load_split(task, "test", ctx.data_root)
-    space = LabelSpace.from_train([e.label for e in train.examples])
+    r = ctx.recipe
+    train, test, space, prompt, subset, key = _task_data(ctx, task_name)
     if missing := sorted(set(space.labels) - set(prompt.verbalizers)):
-        raise ValueError(f"tasks[{task_name}].prompt.verbalizers: no words for train labels {missing}")
-    keep = stratified_test_subset([e.label for e in test.examples], r.transfer.max_test_examples)
+        raise ValueError(f"{key}.prompt.verbalizers: no words for labels {missing}")
+    keep = stratified_test_subset([e.label for e in test.examples], subset)
     examples = [test.examples[i] for i in keep]
     demos = []
     if mode == "few_shot_icl":
-        demos = choose_demonstrations(train.examples, space.labels, r.transfer.icl_shots_per_label, seed)
+        demos = choose_demonstrations(train, space.labels, r.transfer.icl_shots_per_label, seed)
     prefix = demonstration_prefix(demos, prompt.template, prompt.verbalizers)
 
     device = pick_device()
-    precision = resolve_precision(r.finetune_for(task_name).mixed_precision, device)
+    precision = resolve_precision(r.finetune.mixed_precision, device)
     tok = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=r.trust_remote_code)
     model = AutoModelForCausalLM.from_pretrained(
         model_dir, dtype=torch.float32, trust_remote_code=r.trust_remote_code
@@ -124,6 +144,7 @@ def score_task(ctx: RunContext, task_name: str, mode: str, seed: int, model_dir:
         "model": str(model_dir),
         "test_examples": len(examples),
         "test_examples_total": len(test.examples),
+        "quarantined": test.quarantined,
         "demonstrations": [d.example_id for d in demos],
         "prefix_tokens": len(tok(prefix, add_special_tokens=False)["input_ids"]) if prefix else 0,
         "seconds": round(seconds, 2),

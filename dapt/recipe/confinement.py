@@ -28,6 +28,9 @@ def inside(path: Path, root: Path) -> bool:
     return path.resolve().is_relative_to(root.resolve())
 
 
+SPLITS = ("train", "dev", "test")
+
+
 def paths_outside(recipe, data_root: Path, files_of) -> list[str]:
     """One line per recipe key whose path leaves ``data_root``: ``key: why``. ``files_of(source)`` lists a corpus
     source's files (globs and directories expanded), each of which must stay inside too."""
@@ -52,14 +55,17 @@ def paths_outside(recipe, data_root: Path, files_of) -> list[str]:
             out = [f for f in files_of(src) if not inside(f, data_root)]
             if out:
                 problems.append(f"  {where}: {len(out)} file(s) resolve outside the data root, e.g. {out[0].resolve()}")
-    for i, task in enumerate(recipe.tasks):
-        for split in ("train", "dev", "test"):
-            rel = getattr(task, split)
-            why = escapes(rel)
-            if why:
-                problems.append(f"  tasks[{i}].{split}: {rel!r} is {why}")
-            elif (data_root / rel).exists() and not inside(data_root / rel, data_root):
-                problems.append(f"  tasks[{i}].{split}: {rel!r} resolves outside the data root (a symlink)")
+    named = [(f"tasks[{i}].{split}", getattr(t, split)) for i, t in enumerate(recipe.tasks) for split in SPLITS]
+    named += [
+        (f"transfer.general_tasks[{i}].path", g.path)
+        for i, g in enumerate(recipe.transfer.general_tasks if recipe.transfer else [])
+    ]
+    for key, rel in named:
+        why = escapes(rel)
+        if why:
+            problems.append(f"  {key}: {rel!r} is {why}")
+        elif (data_root / rel).exists() and not inside(data_root / rel, data_root):
+            problems.append(f"  {key}: {rel!r} resolves outside the data root (a symlink)")
     return problems
 
 

@@ -163,5 +163,8 @@ def check_paths(
             p = data_root / getattr(task, split)
             if not p.is_file():
                 missing.append(f"  tasks[{i}].{split}: file not found: {p}")
+    for i, g in enumerate(recipe.transfer.general_tasks if recipe.transfer else []):
+        if not (data_root / g.path).is_file():
+            missing.append(f"  transfer.general_tasks[{i}].path: file not found: {data_root / g.path}")
     if missing:
         raise RecipeError(f"{recipe_file}: missing data under {data_root}\n" + "\n".join(missing))

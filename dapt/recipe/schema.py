@@ -102,6 +102,8 @@ class Recipe(_Strict):
             in_context = {"zero_shot", "few_shot_icl"} & set(self.transfer.modes)
             if in_context and (missing := [t.name for t in self.tasks if t.prompt is None and t.format != "conll"]):
                 raise ValueError(f"transfer: tasks {missing} have no prompt (tasks[].prompt)")
+            if clash := sorted({g.name for g in self.transfer.general_tasks} & task_names):
+                raise ValueError(f"transfer.general_tasks: {clash} are names of tasks already")
             if self.transfer.variants is not None and (
                 extra := sorted(set(self.transfer.variants) - set(self.variants))
             ):

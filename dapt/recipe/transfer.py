@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from dapt.recipe.base import Variant, _Strict
+from dapt.recipe.base import Metric, Variant, _Strict
 
 TransferMode = Literal["zero_shot", "few_shot_icl", "few_shot_ft", "full_ft"]
 
@@ -49,6 +49,24 @@ class PromptConfig(_Strict):
         return v
 
 
+class ZeroShotTaskConfig(_Strict):
+    """A general-domain task scored zero-shot only, before and after continued pretraining: forgetting in task
+    terms (AG News), beside general-text perplexity. Keep its text out of the general corpus, or replay trains on
+    it."""
+
+    name: str
+    path: str
+    """A header-less CSV under the data root (``general/ag_news_csv/test.csv``)."""
+    label_column: Annotated[int, Field(ge=0)] = 0
+    text_columns: list[Annotated[int, Field(ge=0)]] = Field(default_factory=lambda: [1, 2], min_length=1)
+    label_names: list[str] | None = None
+    """The label cell is a 1-based index into these (AG News: ``classes.txt``); None: the cell is the label."""
+    prompt: PromptConfig
+    max_examples: Annotated[int, Field(ge=10)] | None = None
+    """A label-stratified subset of this many examples (the same for every variant)."""
+    metric: Metric = "accuracy"
+
+
 class TransferConfig(_Strict):
     modes: list[TransferMode] = Field(min_length=1)
     icl_shots_per_label: Annotated[int, Field(ge=1, le=10)] = 1
@@ -66,6 +84,8 @@ class TransferConfig(_Strict):
     variant, seed and mode); the report says so. None: the whole test split."""
     variants: list[Variant] | None = None
     """Variants given the in-context modes (default: every variant with one model for all tasks)."""
+    general_tasks: list[ZeroShotTaskConfig] = []
+    """General-domain tasks scored zero-shot for every variant (forgetting in task terms)."""
 
     @model_validator(mode="after")
     def _full_ft_is_the_reference(self) -> TransferConfig:

@@ -137,6 +137,7 @@ def _report(ctx: RunContext) -> dict:
         "multiplicity": evaluation.get("multiplicity"),
         **({"learning_curve": curve} if curve else {}),
         "objective": r.pretrain.objective,
+        **({"general_tasks": evaluation["general_tasks"]} if evaluation.get("general_tasks") else {}),
         **(
             {"transfer": evaluation["transfer"], "transfer_seconds": _transfer_seconds(ctx, info)}
             if evaluation.get("transfer")

@@ -58,4 +58,35 @@ def transfer_lines(results: dict) -> list[str]:
                     )
         if verdicts:
             out += ["", *verdicts]
+    return out + general_task_lines(results)
+
+
+def general_task_lines(results: dict) -> list[str]:
+    """Forgetting in task terms: each variant's zero-shot score on a general task, beside its general perplexity."""
+    general = results.get("general_tasks")
+    if not general:
+        return []
+    jobs = results.get("pretrain_jobs") or {}
+    out = ["", "## Forgetting in task terms", ""]
+    out.append(
+        "Zero-shot on general-domain tasks, for the base model and after continued pretraining: a drop is forgetting "
+        "the general task, which general-text perplexity (beside it) measures only indirectly."
+    )
+    for name, g in general.items():
+        out += ["", f"### {name} ({g['test_examples']:,} examples, {g['metric']})", ""]
+        out.append("| variant | zero-shot [95% CI] | Δ vs baseline | verdict | general perplexity |")
+        out.append("|---|---|---|---|---:|")
+        for v, c in g["variants"].items():
+            lo, hi = c["ci95"]
+            cmp = c.get("vs_baseline")
+            delta = f"{cmp['diff']:+.4f} ({stats_text(cmp)})" if cmp else "-"
+            verdict = judgement(cmp, c["n_seeds"]) if cmp else "-"
+            summary = (jobs.get(v) or {}).get("summary") or {}
+            ppl = summary.get("general_ppl_after")
+            if v == "baseline":
+                ppl = next((j["summary"].get("general_ppl_before") for j in jobs.values() if j.get("summary")), None)
+            out.append(
+                f"| {v} | {c['mean']:.4f} [{lo:.4f}, {hi:.4f}] | {delta} | {verdict} | "
+                f"{f'{ppl:,.1f}' if ppl is not None else '-'} |"
+            )
     return out

@@ -95,6 +95,8 @@ def prompting_jobs(recipe: Recipe) -> list[tuple[str, str, str, int]]:
         if mode in tr.modes:
             seeds = recipe.seeds[:1] if mode == "zero_shot" else recipe.seeds
             jobs += [(t, mode, v, s) for t in tasks for v in variants for s in seeds]
+    # General tasks (forgetting in task terms): zero-shot, every variant.
+    jobs += [(g.name, "zero_shot", v, recipe.seeds[0]) for g in tr.general_tasks for v in variants]
     return jobs
 
 

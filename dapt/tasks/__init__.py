@@ -10,6 +10,7 @@ from dapt.tasks.formats import (
     TaskFormatError,
     load_split,
     read_conll,
+    read_csv_task,
     read_jsonl_task,
     read_piboso,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "label_report",
     "load_split",
     "read_conll",
+    "read_csv_task",
     "read_jsonl_task",
     "read_piboso",
     "sample_per_label",

@@ -65,6 +65,35 @@ def read_jsonl_task(path: Path, text_field: str = "text", label_field: str = "la
     return out
 
 
+def read_csv_task(
+    path: Path, label_column: int, text_columns: list[int], label_names: list[str] | None = None
+) -> SplitData:
+    """A labelled CSV without header (AG News: ``"3","title","description"``): the text columns joined by a space;
+    with ``label_names``, the label cell is a 1-based index into them. Rows that do not fit are quarantined."""
+    import csv
+
+    out = SplitData(examples=[])
+    with open(path, encoding="utf-8", newline="") as f:
+        for i, row in enumerate(csv.reader(f), start=1):
+            if not row:
+                continue
+            if max(label_column, *text_columns) >= len(row):
+                out.quarantine("missing_column")
+                continue
+            text = " ".join(row[c].strip() for c in text_columns if row[c].strip())
+            label = row[label_column].strip()
+            if label_names is not None:
+                if not label.isdigit() or not 1 <= int(label) <= len(label_names):
+                    out.quarantine("unknown_label")
+                    continue
+                label = label_names[int(label) - 1]
+            if not text or not label:
+                out.quarantine("missing_text" if not text else "missing_label")
+                continue
+            out.examples.append(Example(f"{path.name}:{i}", text, label))
+    return out
+
+
 def read_piboso(path: Path, context_sentences: int = 0) -> SplitData:
     """``###<abstract id>`` starts an abstract; then ``<label>\\t<sentence>`` per line; a blank line ends it.
 

@@ -50,7 +50,10 @@ def test_transfer_table_scores_every_mode_on_the_same_examples(transfer_run):  #
     results = run.report()
     assert results["transfer"]["t"]["test_examples"] == 10
     assert set(results["transfer_seconds"]["t"]) == {"zero_shot", "few_shot_icl", "few_shot_ft", "full_ft"}
+    g = results["general_tasks"]["g"]
+    assert g["test_examples"] == 20 and set(g["variants"]) == {"baseline"}
     report = (run.out_dir / "report.md").read_text()
+    assert "## Forgetting in task terms" in report and "### g (20 examples, accuracy)" in report
     assert "## Transfer table" in report and "### t (10 test examples)" in report
     for mode in ("zero-shot (no training)", "few-shot in context", "few-shot fine-tuned", "fully fine-tuned"):
         assert f"| {mode} | " in report

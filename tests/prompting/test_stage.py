@@ -64,6 +64,13 @@ def transfer_run(tmp_path_factory):
                      "ft_shots_per_label": 2, "ft_min_train_steps": 4, "max_test_examples": 10,
                      "few_shot_finetune": {"learning_rate": 1.0e-3}},
     }  # fmt: skip
+    (root / "g").mkdir()
+    rows = [f'"{1 + i % 2}","news item {i}","the {("protein" if i % 2 == 0 else "drug")} story"' for i in range(30)]
+    (root / "g" / "test.csv").write_text("\n".join([*rows, '"9","bad label","x"']) + "\n")
+    recipe["transfer"]["general_tasks"] = [
+        {"name": "g", "path": "g/test.csv", "label_names": ["a", "b"], "text_columns": [1, 2],
+         "prompt": {"template": "{text}\nLabel:", "verbalizers": {"a": " alpha", "b": " beta"}}, "max_examples": 20}
+    ]  # fmt: skip
     path = tmp / "recipe.yaml"
     path.write_text(yaml.safe_dump(recipe))
     return Run.open(path, data_dir=str(root), out=str(tmp / "run")), tmp
@@ -75,6 +82,7 @@ def test_jobs_zero_shot_once_and_in_context_per_seed(transfer_run):
         ("t", "zero_shot", "baseline", 0),
         ("t", "few_shot_icl", "baseline", 0),
         ("t", "few_shot_icl", "baseline", 1),
+        ("g", "zero_shot", "baseline", 0),  # the general task: zero-shot only
     ]
 
 
@@ -129,3 +137,13 @@ def test_transfer_needs_a_decoder_and_prompts(tmp_path):
         load_recipe("smoke", {"pretrain.objective": "clm", "transfer": {"modes": ["zero_shot", "full_ft"]}})
     with pytest.raises(RecipeError, match="must include full_ft"):
         load_recipe("smoke", {"pretrain.objective": "clm", "transfer": {"modes": ["zero_shot"]}})
+
+
+def test_general_task_zero_shot_reads_csv_labels_and_quarantines(transfer_run):
+    run, _ = transfer_run
+    s = run.prompting("g", "zero_shot", "baseline", 0)
+    assert s["test_examples_total"] == 30 and s["quarantined"] == {"unknown_label": 1}
+    assert s["test_examples"] == 20 and s["demonstrations"] == []
+    rows = (run.ctx.layout.prompting_dir("g", "zero_shot", "baseline", 0) / "predictions_test.jsonl").read_text()
+    golds = [json.loads(x)["gold_label"] for x in rows.splitlines()]
+    assert golds.count("a") == 10 and golds.count("b") == 10
