@@ -82,3 +82,20 @@ def take_train_shots(task_name: str, train, shots: int, seed: int, cfg, min_trai
     cfg = cfg.model_copy(update={"epochs": epochs_for(cfg.epochs, len(chosen), cfg.batch_size, min_train_steps)})
     log.info("%s: %d of %d train examples (%d per label), %d epochs", task_name, len(chosen), full, shots, cfg.epochs)
     return cfg
+
+
+def cap_examples(task_name: str, splits: dict, strata: list[str] | None, cfg, seed: int) -> None:
+    """``cfg.max_train_examples`` / ``max_eval_examples``: cut train (per seed) and dev (fixed) to label-stratified
+    subsets of about that size, in place. Test is never cut."""
+    train = splits["train"]
+    if cfg.max_train_examples is not None and len(train.examples) > cfg.max_train_examples:
+        full = len(train.examples)
+        keep = subset_indices(strata if strata is not None else full, cfg.max_train_examples / full, seed)
+        train.examples = [train.examples[i] for i in keep]
+        log.info("%s: %d of %d train examples (max_train_examples)", task_name, len(keep), full)
+    dev = splits["dev"]
+    if cfg.max_eval_examples is not None and len(dev.examples) > cfg.max_eval_examples:
+        labels = [e.label for e in dev.examples] if strata is not None else len(dev.examples)
+        keep = subset_indices(labels, cfg.max_eval_examples / len(dev.examples), seed=0)  # every seed: one dev set
+        log.info("%s: %d of %d dev examples (max_eval_examples)", task_name, len(keep), len(dev.examples))
+        dev.examples = [dev.examples[i] for i in keep]

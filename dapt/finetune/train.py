@@ -21,7 +21,7 @@ from dapt.finetune.loop import fit
 from dapt.finetune.model import load_encoder
 from dapt.finetune.sequence_kind import SequenceKind
 from dapt.finetune.strategies import apply_strategy
-from dapt.finetune.subsets import take_train_shots, take_train_subset
+from dapt.finetune.subsets import cap_examples, take_train_shots, take_train_subset
 from dapt.finetune.token_kind import TokenKind
 from dapt.precision import autocast, resolve_precision
 from dapt.recipe import FinetuneConfig, TaskConfig
@@ -71,6 +71,8 @@ def run_finetune(
     )
     if train_shots is not None:
         cfg = take_train_shots(task.name, splits["train"], train_shots, seed, cfg, min_train_steps)
+    elif train_fraction == 1:
+        cap_examples(task.name, splits, kind.subset_labels(), cfg, seed)
     tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=trust_remote_code)
     kind.encode(tokenizer, cfg.max_length)
 

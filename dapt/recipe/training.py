@@ -215,6 +215,8 @@ class FinetuneConfig(_Strict):
         "lora_dropout",
         "lora_targets",
         "mixed_precision",
+        "max_train_examples",
+        "max_eval_examples",
     )
 
     learning_rate: Annotated[float, Field(ge=0)] = 1e-4
@@ -242,6 +244,12 @@ class FinetuneConfig(_Strict):
     lora_dropout: Probability = 0.1
     lora_targets: list[str] = ["query", "value"]
     """``lora``: the modules adapters are put on (BERT attention projection names)."""
+    max_train_examples: PositiveInt | None = None
+    """Train on a label-stratified subset of this many examples (the same for every variant of a seed): a large
+    model on a small machine. The summary and the report's settings show it; None: the whole train split."""
+    max_eval_examples: PositiveInt | None = None
+    """Choose the epoch on a label-stratified subset of this many dev examples (fixed, the same for every variant);
+    test is always scored whole. None: all of dev."""
 
 
 class LearningCurveConfig(_Strict):

@@ -35,3 +35,26 @@ def test_epochs_raised_to_the_minimum_number_of_steps():
     assert epochs_for(6, 42, 32, 100) == 50  # 2 batches an epoch
     assert epochs_for(6, 4169, 32, 100) == 6  # already more than 100 steps
     assert epochs_for(3, 10, 32, 0) == 3
+
+
+def test_caps_cut_train_per_seed_and_dev_once_never_test():
+    from dapt.finetune.subsets import cap_examples
+    from dapt.recipe import FinetuneConfig
+    from dapt.tasks import Example, SplitData
+
+    def split(n):
+        return SplitData([Example(f"x{i}", f"text {i}", "a" if i % 4 else "b") for i in range(n)])
+
+    cfg = FinetuneConfig(max_train_examples=40, max_eval_examples=20)
+    runs = []
+    for seed in (0, 1):
+        splits = {"train": split(400), "dev": split(100), "test": split(100)}
+        cap_examples("t", splits, [e.label for e in splits["train"].examples], cfg, seed)
+        runs.append(splits)
+    for splits in runs:
+        assert len(splits["train"].examples) == 40 and len(splits["dev"].examples) == 20
+        assert len(splits["test"].examples) == 100
+        assert Counter(e.label for e in splits["train"].examples) == {"a": 30, "b": 10}  # stratified
+    ids = [[e.example_id for e in s["train"].examples] for s in runs]
+    assert ids[0] != ids[1]  # train: per seed
+    assert [e.example_id for e in runs[0]["dev"].examples] == [e.example_id for e in runs[1]["dev"].examples]
