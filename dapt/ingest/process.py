@@ -55,10 +55,15 @@ def _inline(fn, *args) -> Future:
     return f
 
 
-def _gather(futures: list, desc: str, progress: bool) -> list:
+def _gather(futures: list, desc: str, progress: bool, clock: dict | None = None) -> list:
+    """Wait for a phase's calls; ``clock[desc]``: the phase's wall seconds (from the previous phase's end)."""
     out = []
     for f in tqdm(futures, desc=f"ingest {desc}", unit="shard", disable=not progress or len(futures) < 2):
         out.append(f.result())
+    if clock is not None:
+        now = time.perf_counter()
+        clock[desc] = round(now - clock.pop("_t", now), 2)
+        clock["_t"] = now
     return out
 
 
@@ -119,22 +124,24 @@ def run_ingest(
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
         submit = pool.submit
     submit = submit or _inline
+    clock: dict = {"_t": time.perf_counter()}
     try:
-        maps = _gather([submit(map_shard, sh, job) for sh in shards], "read+filter", progress)
+        maps = _gather([submit(map_shard, sh, job) for sh in shards], "read+filter", progress, clock)
         dirs = [map_dir(work, sh.index) for sh in shards]
         exact_files = [work / f"exact-dup-{k:05d}.npy" for k in range(buckets)] if cfg.dedup.exact else []
-        _gather([submit(reduce_exact, dirs, k, f) for k, f in enumerate(exact_files)], "exact dedup", progress)
+        _gather([submit(reduce_exact, dirs, k, f) for k, f in enumerate(exact_files)], "exact dedup", progress, clock)
         near_files = []
         if cfg.dedup.near:
-            _gather([submit(write_near_keys, sh.index, job, exact_files) for sh in shards], "lsh keys", progress)
+            _gather([submit(write_near_keys, sh.index, job, exact_files) for sh in shards], "lsh keys", progress, clock)
             shared = [work / f"near-shared-{k:05d}.npy" for k in range(buckets)]
-            _gather([submit(reduce_near, dirs, k, f) for k, f in enumerate(shared)], "near dedup", progress)
+            _gather([submit(reduce_near, dirs, k, f) for k, f in enumerate(shared)], "near dedup", progress, clock)
             near_files = [work / "near-dup.npy"]
-            resolve_near(shared, near_files[0])
+            _gather([_inline(resolve_near, shared, near_files[0])], "near resolve", progress, clock)
         finals = _gather(
             [submit(tokenize_shard, sh.index, job, tokenizer, exact_files, near_files) for sh in shards],
             "tokenize",
             progress,
+            clock,
         )
     finally:
         if pool is not None:
@@ -152,6 +159,7 @@ def run_ingest(
     bucket_bytes = int(16 * sum(bucket_sizes(dirs, p, buckets) for p in kinds).max()) if kinds else 0
 
     pack_counts = PackCounts()
+    clock["_t"] = time.perf_counter()
     shard_rows = pack_kept(dirs, out_dir, dataset_dir, tokenizer, block_size, heldout_fraction, seed, cfg, pack_counts)
     concat_parts(dirs, ["rejects.jsonl", "rejects-dedup.jsonl"], out_dir / "rejects.jsonl")
     concat_parts(dirs, ["contaminated.jsonl"], out_dir / "contaminated.jsonl")
@@ -162,6 +170,8 @@ def run_ingest(
             words[w] = words.get(w, 0) + n
     (out_dir / "top_words.json").write_text(json.dumps(most_common(words, TOP_K, exclude=stopwords())))
     del words
+    _gather([], "pack+write", False, clock)
+    clock.pop("_t")
     shutil.rmtree(work)
     shards_out, rows = shard_rows
     if not shards_out:
@@ -183,6 +193,7 @@ def run_ingest(
         "workers": workers if submit is not _inline else 1,
         "input_shards": len(shards),
         "dedup_buckets": buckets,
+        "phase_seconds": clock,
         "dedup_bucket_bytes": bucket_bytes,
         "near_dedup": (
             {"ngram_words": cfg.dedup.ngram_words, "threshold": cfg.dedup.threshold, "bands": bands, "rows": lsh_rows}
