@@ -130,11 +130,13 @@ def run_ingest(
         dirs = [map_dir(work, sh.index) for sh in shards]
         exact_files = [work / f"exact-dup-{k:05d}.npy" for k in range(buckets)] if cfg.dedup.exact else []
         _gather([submit(reduce_exact, dirs, k, f) for k, f in enumerate(exact_files)], "exact dedup", progress, clock)
-        near_files = []
+        near_files, near_pairs = [], 0
         if cfg.dedup.near:
             _gather([submit(write_near_keys, sh.index, job, exact_files) for sh in shards], "lsh keys", progress, clock)
             shared = [work / f"near-shared-{k:05d}.npy" for k in range(buckets)]
-            _gather([submit(reduce_near, dirs, k, f) for k, f in enumerate(shared)], "near dedup", progress, clock)
+            near_pairs = sum(
+                _gather([submit(reduce_near, dirs, k, f) for k, f in enumerate(shared)], "near dedup", progress, clock)
+            )
             near_files = [work / "near-dup.npy"]
             _gather([_inline(resolve_near, shared, near_files[0])], "near resolve", progress, clock)
         finals = _gather(
@@ -195,6 +197,8 @@ def run_ingest(
         "dedup_buckets": buckets,
         "phase_seconds": clock,
         "dedup_bucket_bytes": bucket_bytes,
+        # What the one sequential dedup step (near resolve) holds: band keys two or more live documents share.
+        "near_shared_pairs": near_pairs,
         "near_dedup": (
             {"ngram_words": cfg.dedup.ngram_words, "threshold": cfg.dedup.threshold, "bands": bands, "rows": lsh_rows}
             if cfg.dedup.near
