@@ -31,9 +31,9 @@ class Rejects:
     """``rejects.jsonl``: one line per record that was not kept, with the reason (and ``contaminated.jsonl`` for
     documents kept under ``decontaminate.mode: flag``)."""
 
-    def __init__(self, out_dir: Path) -> None:
-        # Open for the whole stage (closed in run_ingest's finally): records arrive one at a time from the readers.
-        self.f = open(out_dir / "rejects.jsonl", "w", encoding="utf-8")  # noqa: SIM115
+    def __init__(self, out_dir: Path, name: str = "rejects.jsonl") -> None:
+        # Open for a whole phase (closed by its caller): records arrive one at a time.
+        self.f = open(out_dir / name, "w", encoding="utf-8")  # noqa: SIM115
         self.flagged = open(out_dir / "contaminated.jsonl", "w", encoding="utf-8")  # noqa: SIM115
 
     def write(self, source: str, doc_id: str, reason: str, detail: str = "", text: str = "") -> None:

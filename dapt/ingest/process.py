@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from dapt.ingest.assemble import concat_parts, pack_kept
 from dapt.ingest.cleaning import SourceCounts
 from dapt.ingest.data_card import render_data_card
-from dapt.ingest.decontaminate import TaskNgrams, task_texts
+from dapt.ingest.decontaminate import task_texts
 from dapt.ingest.dedup_reduce import bucket_sizes, reduce_exact, reduce_near, resolve_near
 from dapt.ingest.diagnostics import TOP_K, stopwords
 from dapt.ingest.input_shards import bucket_count, plan_input_shards
@@ -33,7 +33,7 @@ from dapt.ingest.pack import PackCounts
 from dapt.ingest.readers import check_source
 from dapt.ingest.shard_map import MapJob, map_dir, map_shard, write_near_keys
 from dapt.ingest.shard_tokenize import tokenize_shard
-from dapt.ingest.word_ids import Vocabulary, most_common
+from dapt.ingest.word_ids import most_common
 from dapt.recipe import CorpusConfig, TaskConfig
 
 log = logging.getLogger(__name__)
@@ -55,16 +55,24 @@ def _inline(fn, *args) -> Future:
     return f
 
 
-def _gather(futures: list, desc: str, progress: bool, clock: dict | None = None) -> list:
-    """Wait for a phase's calls; ``clock[desc]``: the phase's wall seconds (from the previous phase's end)."""
-    out = []
-    for f in tqdm(futures, desc=f"ingest {desc}", unit="shard", disable=not progress or len(futures) < 2):
-        out.append(f.result())
-    if clock is not None:
+def _gather(futures: list, desc: str, progress: bool) -> list:
+    """Wait for a phase's calls, in order."""
+    return [
+        f.result() for f in tqdm(futures, desc=f"ingest {desc}", unit="shard", disable=not progress or len(futures) < 2)
+    ]
+
+
+class _Laps:
+    """Wall seconds per phase: each ``lap(name)`` is the time since the previous one."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def lap(self, name: str) -> None:
         now = time.perf_counter()
-        clock[desc] = round(now - clock.pop("_t", now), 2)
-        clock["_t"] = now
-    return out
+        self.seconds[name] = round(now - self._t, 2)
+        self._t = now
 
 
 def run_ingest(
@@ -124,27 +132,32 @@ def run_ingest(
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
         submit = pool.submit
     submit = submit or _inline
-    clock: dict = {"_t": time.perf_counter()}
+    laps = _Laps()
     try:
-        maps = _gather([submit(map_shard, sh, job) for sh in shards], "read+filter", progress, clock)
+        maps = _gather([submit(map_shard, sh, job) for sh in shards], "read+filter", progress)
+        laps.lap("read+filter")
         dirs = [map_dir(work, sh.index) for sh in shards]
         exact_files = [work / f"exact-dup-{k:05d}.npy" for k in range(buckets)] if cfg.dedup.exact else []
-        _gather([submit(reduce_exact, dirs, k, f) for k, f in enumerate(exact_files)], "exact dedup", progress, clock)
+        _gather([submit(reduce_exact, dirs, k, f) for k, f in enumerate(exact_files)], "exact dedup", progress)
+        laps.lap("exact dedup")
         near_files, near_pairs = [], 0
         if cfg.dedup.near:
-            _gather([submit(write_near_keys, sh.index, job, exact_files) for sh in shards], "lsh keys", progress, clock)
+            _gather([submit(write_near_keys, sh.index, job, exact_files) for sh in shards], "lsh keys", progress)
+            laps.lap("lsh keys")
             shared = [work / f"near-shared-{k:05d}.npy" for k in range(buckets)]
             near_pairs = sum(
-                _gather([submit(reduce_near, dirs, k, f) for k, f in enumerate(shared)], "near dedup", progress, clock)
+                _gather([submit(reduce_near, dirs, k, f) for k, f in enumerate(shared)], "near dedup", progress)
             )
+            laps.lap("near dedup")
             near_files = [work / "near-dup.npy"]
-            _gather([_inline(resolve_near, shared, near_files[0])], "near resolve", progress, clock)
+            resolve_near(shared, near_files[0])
+            laps.lap("near resolve")
         finals = _gather(
             [submit(tokenize_shard, sh.index, job, tokenizer, exact_files, near_files) for sh in shards],
             "tokenize",
             progress,
-            clock,
         )
+        laps.lap("tokenize")
     finally:
         if pool is not None:
             pool.shutdown()
@@ -161,7 +174,7 @@ def run_ingest(
     bucket_bytes = int(16 * sum(bucket_sizes(dirs, p, buckets) for p in kinds).max()) if kinds else 0
 
     pack_counts = PackCounts()
-    clock["_t"] = time.perf_counter()
+    laps.lap("merge counts")
     shard_rows = pack_kept(dirs, out_dir, dataset_dir, tokenizer, block_size, heldout_fraction, seed, cfg, pack_counts)
     concat_parts(dirs, ["rejects.jsonl", "rejects-dedup.jsonl"], out_dir / "rejects.jsonl")
     concat_parts(dirs, ["contaminated.jsonl"], out_dir / "contaminated.jsonl")
@@ -172,8 +185,7 @@ def run_ingest(
             words[w] = words.get(w, 0) + n
     (out_dir / "top_words.json").write_text(json.dumps(most_common(words, TOP_K, exclude=stopwords())))
     del words
-    _gather([], "pack+write", False, clock)
-    clock.pop("_t")
+    laps.lap("pack+write")
     shutil.rmtree(work)
     shards_out, rows = shard_rows
     if not shards_out:
@@ -183,7 +195,6 @@ def run_ingest(
     d = cfg.decontaminate
     bands, lsh_rows = lsh_params(cfg.dedup.threshold, cfg.dedup.num_perm)
     words_kept = sum(f["words"] for f in finals)
-    ngrams = TaskNgrams.build(texts_by_task if d.mode != "off" else {}, Vocabulary(), d.ngram_words, d.min_words)
     stats = {
         "name": name,
         "sources": {n: asdict(c) for n, c in per_source.items()},
@@ -195,7 +206,7 @@ def run_ingest(
         "workers": workers if submit is not _inline else 1,
         "input_shards": len(shards),
         "dedup_buckets": buckets,
-        "phase_seconds": clock,
+        "phase_seconds": laps.seconds,
         "dedup_bucket_bytes": bucket_bytes,
         # What the one sequential dedup step (near resolve) holds: band keys two or more live documents share.
         "near_shared_pairs": near_pairs,
@@ -208,8 +219,8 @@ def run_ingest(
             "mode": d.mode,
             "ngram_words": d.ngram_words,
             "splits": list(d.splits),
-            "task_ngrams": ngrams.per_task,
-            "task_short_texts": ngrams.short_per_task,
+            "task_ngrams": maps[0]["task_ngrams"],
+            "task_short_texts": maps[0]["task_short_texts"],
             "documents_per_task": contaminated,
             "flagged": sum(f["flagged"] for f in finals),
         },

@@ -113,7 +113,9 @@ def map_shard(shard: InputShard, job: MapJob) -> dict:
         has_sig=np.concatenate(has_sig) if has_sig else np.empty(0, bool),
         bands=np.concatenate(band_rows) if band_rows else np.empty((0, bands), np.uint64),
     )
-    summary = {"documents": n, "counts": asdict(counts)}
+    # The task n-gram table is the same in every shard: its sizes go to the stats from any one.
+    summary = {"documents": n, "counts": asdict(counts), "task_ngrams": tasks.per_task,
+               "task_short_texts": tasks.short_per_task}  # fmt: skip
     (out / "counts.json").write_text(json.dumps(summary))
     return summary
 

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dapt.ingest.cleaning import token_ids
+from dapt.ingest.cleaning import Rejects, token_ids
 from dapt.ingest.dedup_reduce import shard_slice
+from dapt.ingest.readers import Document
 from dapt.ingest.shard_map import BATCH_DOCS, MapJob, map_dir
 from dapt.ingest.word_ids import punctuation_marks, words
 
@@ -57,10 +58,9 @@ def tokenize_shard(shard: int, job: MapJob, tokenizer, exact_dups: list[Path], n
             n_tokens += len(ids)
         batch.clear()
 
+    rejects = Rejects(out, "rejects-dedup.jsonl")
     with (
         open(out / "docs.jsonl", encoding="utf-8") as docs,
-        open(out / "rejects-dedup.jsonl", "w", encoding="utf-8") as rejects,
-        open(out / "contaminated.jsonl", "w", encoding="utf-8") as flags,
         gzip.open(out / "kept.jsonl.gz", "wt", encoding="utf-8", compresslevel=1) as kept,
     ):
         for i, line in enumerate(docs):
@@ -80,17 +80,12 @@ def tokenize_shard(shard: int, job: MapJob, tokenizer, exact_dups: list[Path], n
                     )
                 else:
                     flagged += 1
-                    rec = {"source": doc["s"], "doc_id": doc["id"], "tasks": tasks, "excerpt": doc["t"][:160]}
-                    flags.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                    rejects.flag(Document(doc["s"], doc["id"], doc["t"]), tasks)
             if reason is None and near[i]:
                 reason = "near_duplicate"
             if reason is not None:
                 dropped[reason] += 1
-                rec = {"source": doc["s"], "doc_id": doc["id"], "reason": reason}
-                if detail:
-                    rec["detail"] = detail
-                rec["excerpt"] = doc["t"][:160]
-                rejects.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                rejects.write(doc["s"], doc["id"], reason, detail, doc["t"])
                 continue
             ws = words(doc["t"])
             vocab.update(ws)
@@ -103,6 +98,7 @@ def tokenize_shard(shard: int, job: MapJob, tokenizer, exact_dups: list[Path], n
             if len(batch) == BATCH_DOCS:
                 flush()
         flush()
+    rejects.close()
     np.save(out / "tokens.npy", np.concatenate(token_parts) if token_parts else np.empty(0, np.int32))
     np.save(out / "lengths.npy", np.asarray(lengths, dtype=np.int64))
     (out / "kept_ids.json").write_text(json.dumps(kept_ids))

@@ -47,15 +47,14 @@ def word_hash(word: str) -> int:
 
 
 class Vocabulary:
-    """word -> id in first-seen order, with a frequency count per id (the unigram counts the overlap uses) and a
-    process-independent hash per id (what n-gram hashes are built from)."""
+    """word -> id in first-seen order, and a process-independent hash per id (what n-gram hashes are built
+    from)."""
 
     def __init__(self) -> None:
         self.clear()
 
     def clear(self) -> None:
         self.ids: dict[str, int] = {}
-        self.counts = np.zeros(1024, dtype=np.int64)
         self._hash = np.empty(0, dtype=np.uint64)
 
     def hashes(self, ids: np.ndarray) -> np.ndarray:
@@ -71,24 +70,6 @@ class Vocabulary:
     def encode(self, ws: list[str]) -> list[int]:
         ids = self.ids
         return [ids.setdefault(w, len(ids)) for w in ws]
-
-    def count(self, ids: np.ndarray) -> None:
-        if len(ids) == 0:
-            return
-        need = int(ids.max()) + 1
-        if need > len(self.counts):
-            grown = np.zeros(max(need, 2 * len(self.counts)), dtype=np.int64)
-            grown[: len(self.counts)] = self.counts
-            self.counts = grown
-        self.counts[:need] += np.bincount(ids, minlength=need)
-
-    def counted(self) -> dict[str, int]:
-        """word -> count, for the words counted so far (what shards merge)."""
-        counts = self.counts
-        return {w: int(counts[i]) for w, i in self.ids.items() if i < len(counts) and counts[i]}
-
-    def most_common(self, k: int, exclude: frozenset[str] = frozenset()) -> list[str]:
-        return most_common(self.counted(), k, exclude)
 
 
 def most_common(counts: dict[str, int], k: int, exclude: frozenset[str] = frozenset()) -> list[str]:
