@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 
 import torch
 
 # Biases and normalisation weights are not decayed (the usual BERT/AdamW practice).
 NO_DECAY = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
 
+# Devices with a fused AdamW kernel in torch (CPU since 2.4); elsewhere (mps, xpu...) the default implementation.
+FUSED_DEVICES = ("cuda", "cpu")
+
 
 def adamw(groups: list[dict], lr: float, device: torch.device, **kwargs) -> torch.optim.AdamW:
-    """torch's AdamW, the fused CUDA kernel on a GPU (one launch for all parameters instead of several per
-    tensor), the default implementation elsewhere. Never DeepSpeed's FusedAdam/CPUAdam: those JIT-compile."""
-    return torch.optim.AdamW(groups, lr=lr, fused=device.type == "cuda", **kwargs)
+    """torch's fused AdamW on CUDA (one launch for all parameters instead of several per tensor) and on CPU, where
+    the default is a per-tensor Python loop: measured on MiniLM's 22.7M parameters (2 threads) 198 ms per step vs
+    37 ms fused, a quarter of a bf16 pretraining step. Never DeepSpeed's FusedAdam/CPUAdam: those JIT-compile."""
+    return torch.optim.AdamW(groups, lr=lr, fused=device.type in FUSED_DEVICES, **kwargs)
+
+
+@contextlib.contextmanager
+def unfused_adamw() -> Iterator[None]:
+    """Within this block :func:`adamw` uses torch's default (unfused) implementation everywhere: what dapt ran before
+    the fused CPU kernel, kept reachable so the benchmarks can measure the difference on the same process."""
+    global FUSED_DEVICES
+    saved, FUSED_DEVICES = FUSED_DEVICES, ()
+    try:
+        yield
+    finally:
+        FUSED_DEVICES = saved
 
 
 def decay_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
