@@ -16,8 +16,9 @@ FUSED_DEVICES = ("cuda", "cpu")
 
 def adamw(groups: list[dict], lr: float, device: torch.device, **kwargs) -> torch.optim.AdamW:
     """torch's fused AdamW on CUDA (one launch for all parameters instead of several per tensor) and on CPU, where
-    the default is a per-tensor Python loop: measured on MiniLM's 22.7M parameters (2 threads) 198 ms per step vs
-    37 ms fused, a quarter of a bf16 pretraining step. Never DeepSpeed's FusedAdam/CPUAdam: those JIT-compile."""
+    the default is a per-tensor loop: on MiniLM's 22.7M parameters (2 threads, quiet AVX2 EPYC) an optimizer step
+    takes 94 ms unfused and 17 ms fused, same updates (tests/test_optim.py). Never DeepSpeed's FusedAdam/CPUAdam:
+    those JIT-compile."""
     return torch.optim.AdamW(groups, lr=lr, fused=device.type in FUSED_DEVICES, **kwargs)
 
 
