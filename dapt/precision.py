@@ -1,10 +1,11 @@
 """Which floating-point precision a run computes in, decided once per device and recorded with the run.
 
 ``auto`` means bf16 autocast (fp32 master weights, fp32 optimizer state) wherever the hardware has native bf16
-matrix units: a CUDA GPU that supports bf16, or a CPU with AVX512_BF16 or AMX-BF16. On the 2-core EPYC this project
-runs on, a bf16 matmul runs at about 4x fp32 (../shared/docs/ENVIRONMENT.md). Elsewhere bf16 is emulated and slower
-than fp32, so ``auto`` stays in fp32 there, and an explicit ``bf16`` on such a CPU is refused: on an AVX2-only EPYC
-(no AVX-512) a bf16 matmul measured 1 GFLOP/s against fp32's 157, so a bf16 run there would look like a hang.
+matrix units: a CUDA GPU that supports bf16, or a CPU with AVX512_BF16 or AMX-BF16. On the 2-core EPYCs of this
+project's pool that have AVX512_BF16, a bf16 matmul runs at about 4x fp32 (../shared/docs/ENVIRONMENT.md).
+Elsewhere bf16 is emulated and slower than fp32, so ``auto`` stays in fp32 there, and an explicit ``bf16`` on such
+a CPU is refused: on an AVX2-only EPYC (no AVX-512) a bf16 matmul measured 1 GFLOP/s against fp32's 157, so a bf16
+run there would look like a hang.
 
 Not ``torch.ops.mkldnn._is_mkldnn_bf16_supported()``: it is true on any AVX512 CPU, including those that emulate
 bf16 at a fraction of fp32's speed.
@@ -61,7 +62,7 @@ def resolve_precision(setting: str, device: torch.device | str) -> Precision:
         if device.type == "cpu" and not cpu_bf16_flags():
             raise ValueError(
                 f"mixed_precision: bf16 needs native bf16 on the CPU ({' or '.join(CPU_BF16_FLAGS)}), which this "
-                f"{platform.processor() or 'CPU'} does not report: bf16 would be emulated, about 100x slower than "
+                f"{platform.processor() or 'CPU'} does not report: bf16 would be emulated, over 100x slower than "
                 "fp32. Use mixed_precision: auto (bf16 where the hardware has it) or no."
             )
         return Precision("bf16", "mixed_precision: bf16")

@@ -23,7 +23,7 @@ def test_auto_is_bf16_only_where_the_cpu_has_it(monkeypatch):
     p = resolve_precision("auto", "cpu")
     assert p == Precision("fp32", p.why) and "no native bf16" in p.why
     # An explicit bf16 is refused on a CPU that would emulate it (a run there looks like a hang) ...
-    with pytest.raises(ValueError, match="needs native bf16.*auto"):
+    with pytest.raises(ValueError, match=r"needs native bf16.*auto"):
         resolve_precision("bf16", "cpu")
     assert not resolve_precision("no", "cpu").bf16
     # ... and honoured where the CPU has it; `no` is fp32 everywhere.
