@@ -47,6 +47,7 @@ def finetune_inputs(
             else {}
         ),
         **({"shots_per_label": shots, "min_train_steps": r.transfer.ft_min_train_steps} if shots is not None else {}),
+        **({"max_test_examples": r.test_cap} if r.test_cap is not None else {}),
     }
 
 
@@ -88,5 +89,6 @@ def finetune_stage(
                 else 0
             ),
             train_shots=shots,
+            max_test_examples=ctx.recipe.test_cap,
         )
         return res.summary

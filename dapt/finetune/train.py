@@ -10,6 +10,7 @@ the evaluation stage's job.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,9 @@ from dapt.finetune.subsets import cap_examples, take_train_shots, take_train_sub
 from dapt.finetune.token_kind import TokenKind
 from dapt.precision import autocast, resolve_precision
 from dapt.recipe import FinetuneConfig, TaskConfig
-from dapt.tasks import load_split
+from dapt.tasks import cut_test, load_split
+
+log = logging.getLogger("dapt")
 
 
 @dataclass
@@ -51,19 +54,26 @@ def run_finetune(
     train_fraction: float = 1.0,
     min_train_steps: int = 0,
     train_shots: int | None = None,
+    max_test_examples: int | None = None,
 ) -> FinetuneResult:
     """Fine-tune ``model_dir`` on ``task`` with ``seed``; write dev/test predictions and a summary to ``out_dir``.
 
     ``train_fraction`` < 1 trains on a subset of train (:func:`dapt.finetune.subsets.subset_indices`: stratified by
     label for classification, the same for every variant), with at least ``min_train_steps`` optimizer steps; the
     label space, dev and test stay those of the full task. ``train_shots``: ``k`` train examples per label instead
-    (:func:`dapt.tasks.sample_per_label` with the seed's stream: the few-shot set the prompting stage draws)."""
+    (:func:`dapt.tasks.sample_per_label` with the seed's stream: the few-shot set the prompting stage draws).
+    ``max_test_examples``: predict only the transfer table's stratified test subset (:func:`dapt.tasks.cut_test`),
+    the examples the in-context modes are scored on."""
     from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()  # an MLM checkpoint loaded as a bare encoder warns about its unused head
     out_dir.mkdir(parents=True, exist_ok=True)
     splits = {s: load_split(task, s, data_root) for s in ("train", "dev", "test")}
+    if max_test_examples is not None:
+        full_test = cut_test(splits["test"], max_test_examples)
+        kept = len(splits["test"].examples)
+        log.info("%s: %d of %d test examples (transfer.max_test_examples)", task.name, kept, full_test)
     kind = task_kind(task, splits)  # label space / tag set from the full train split
     full_train = len(splits["train"].examples)
     cfg = take_train_subset(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dapt.metrics import score
 from dapt.recipe import TaskConfig
-from dapt.tasks import LabelSpace, load_split
+from dapt.tasks import LabelSpace, cut_test, load_split
 
 C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 TOKEN_C_GRID = (0.1, 1.0, 10.0)
@@ -98,8 +98,11 @@ def compute_token_floors(task: TaskConfig, data_root: Path, out_dir: Path | None
     return floors
 
 
-def compute_floors(task: TaskConfig, data_root: Path, out_dir: Path | None = None) -> dict:
-    """Score ``majority`` and ``tfidf-lr`` (word 1-2 grams, C chosen on dev) on the task's test split.
+def compute_floors(
+    task: TaskConfig, data_root: Path, out_dir: Path | None = None, max_test_examples: int | None = None
+) -> dict:
+    """Score ``majority`` and ``tfidf-lr`` (word 1-2 grams, C chosen on dev) on the task's test split
+    (``max_test_examples``: on the transfer table's stratified test subset, the examples every mode is scored on).
 
     Returns:
         ``{"majority": {...}, "tfidf-lr": {...}}``, each with the metric, the test score and how it was chosen;
@@ -111,7 +114,9 @@ def compute_floors(task: TaskConfig, data_root: Path, out_dir: Path | None = Non
     from sklearn.linear_model import LogisticRegression
 
     t0 = time.perf_counter()
-    splits = {s: load_split(task, s, data_root).examples for s in ("train", "dev", "test")}
+    loaded = {s: load_split(task, s, data_root) for s in ("train", "dev", "test")}
+    test_total = cut_test(loaded["test"], max_test_examples)
+    splits = {s: data.examples for s, data in loaded.items()}
     space = LabelSpace.from_train([e.label for e in splits["train"]])
     y = {s: [space.encode(e.label) for e in ex] for s, ex in splits.items()}
     # The same input the fine-tuned models get: the text, plus its context where the task gives one.
@@ -147,7 +152,13 @@ def compute_floors(task: TaskConfig, data_root: Path, out_dir: Path | None = Non
         "C": c,
         "dev_sweep": sweep,
     }
-    floors = {"majority": majority, "tfidf-lr": tfidf, "seconds": round(time.perf_counter() - t0, 2)}
+    floors = {
+        "majority": majority,
+        "tfidf-lr": tfidf,
+        "test_examples": len(splits["test"]),
+        "test_examples_total": test_total,
+        "seconds": round(time.perf_counter() - t0, 2),
+    }
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / f"{task.name}.json").write_text(json.dumps(floors, indent=2))

@@ -10,7 +10,13 @@ from dapt.run.provenance import source_hash
 
 
 def floor_inputs(ctx: RunContext, task_name: str) -> dict:
-    return {"task": ctx.task(task_name).hash_dump(), "code": source_hash("floors", "tasks", "metrics")}
+    cap = ctx.recipe.test_cap
+    return {
+        "task": ctx.task(task_name).hash_dump(),
+        "code": source_hash("floors", "tasks", "metrics"),
+        # Only where the cap applies, so other recipes' floors keep their hashes.
+        **({"max_test_examples": cap} if cap is not None else {}),
+    }
 
 
 def floors_stage(ctx: RunContext, task_name: str) -> dict | None:
@@ -20,4 +26,4 @@ def floors_stage(ctx: RunContext, task_name: str) -> dict | None:
     with ctx.stage(f"floors/{task_name}", floor_inputs(ctx, task_name), (path,)) as st:
         if st.done:
             return json.loads(path.read_text())
-        return compute_floors(ctx.task(task_name), ctx.data_root, path.parent)
+        return compute_floors(ctx.task(task_name), ctx.data_root, path.parent, ctx.recipe.test_cap)

@@ -9,7 +9,6 @@ import logging
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from dapt.device import pick_device
@@ -18,6 +17,7 @@ from dapt.pretrain import job_inputs
 from dapt.run.context import RunContext
 from dapt.run.plan import PretrainJob, prompting_key
 from dapt.run.provenance import source_hash
+from dapt.tasks.test_subset import stratified_test_subset
 
 log = logging.getLogger("dapt")
 
@@ -40,7 +40,7 @@ def prompting_inputs(ctx: RunContext, task_name: str, mode: str, variant: str, s
     return {
         "task": task.hash_dump(exclude={"prompt"} if general else {"finetune", "prompt"}),
         "prompt": task.prompt.hash_dump(),
-        "max_test_examples": general.max_examples if general else r.transfer.max_test_examples,
+        "max_test_examples": general.max_examples if general else r.test_cap,
         **shots,
         "model": model,
         "mode": mode,
@@ -48,23 +48,6 @@ def prompting_inputs(ctx: RunContext, task_name: str, mode: str, variant: str, s
         "code": source_hash("prompting", "tasks"),
         "precision": resolve_precision(r.finetune.mixed_precision, pick_device()).dtype,
     }
-
-
-def stratified_test_subset(labels: list[str], n: int | None) -> list[int]:
-    """A label-stratified subset of ``n`` test examples (each label's share kept, at least one each), from a fixed
-    stream: the same examples for every variant, seed and mode. Sorted; None or n >= len: all of them."""
-    if n is None or n >= len(labels):
-        return list(range(len(labels)))
-    rng = np.random.default_rng(0x7E57)
-    by_label: dict[str, list[int]] = {}
-    for i, lab in enumerate(labels):
-        by_label.setdefault(lab, []).append(i)
-    keep: list[int] = []
-    for lab in sorted(by_label):
-        idx = by_label[lab]
-        k = min(len(idx), max(1, round(n * len(idx) / len(labels))))
-        keep += [idx[j] for j in rng.permutation(len(idx))[:k]]
-    return sorted(keep)
 
 
 def prompting_stage(ctx: RunContext, task_name: str, mode: str, variant: str, seed: int) -> dict:
@@ -94,7 +77,7 @@ def _task_data(ctx: RunContext, task_name: str):
     task = ctx.task(task_name)
     train, test = load_split(task, "train", ctx.data_root), load_split(task, "test", ctx.data_root)
     space = LabelSpace.from_train([e.label for e in train.examples])
-    return train.examples, test, space, task.prompt, ctx.recipe.transfer.max_test_examples, f"tasks[{task_name}]"
+    return train.examples, test, space, task.prompt, ctx.recipe.test_cap, f"tasks[{task_name}]"
 
 
 def score_task(ctx: RunContext, task_name: str, mode: str, seed: int, model_dir: Path, out: Path) -> dict:

@@ -129,6 +129,13 @@ class Recipe(_Strict):
             return self.finetune
         return FinetuneConfig.model_validate({**self.finetune.model_dump(), **task.finetune})
 
+    @property
+    def test_cap(self) -> int | None:
+        """The transfer table's test subset size (``transfer.max_test_examples``): the in-context modes, both
+        fine-tuning modes and the floors are all scored on that one stratified subset of each task's test split
+        (:func:`dapt.tasks.stratified_test_subset`). None: the whole test split."""
+        return self.transfer.max_test_examples if self.transfer is not None else None
+
     def curve_points(self) -> list[tuple[str, str, float]]:
         """``(task, variant, fraction)`` of the learning curve below fraction 1 (empty without one)."""
         lc = self.learning_curve

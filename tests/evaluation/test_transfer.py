@@ -35,12 +35,14 @@ def test_transfer_table_scores_every_mode_on_the_same_examples(transfer_run):  #
     rows = [json.loads(x) for x in (run.ctx.layout.prompting_dir("t", "zero_shot", "baseline", 0) /
                                     "predictions_test.jsonl").read_text().splitlines()]  # fmt: skip
     assert zs["scores"] == [np.mean([r["pred"] == r["gold"] for r in rows])]
-    subset = {r["id"] for r in rows}
     ft = [json.loads(x) for x in (run.ctx.layout.finetune_dir("t", "baseline", 0) /
                                   "predictions_test.jsonl").read_text().splitlines()]  # fmt: skip
-    assert len(ft) == 20
-    on_subset = [r for r in ft if r["id"] in subset]
-    assert full["scores"][0] == np.mean([r["pred"] == r["gold"] for r in on_subset])
+    # Fine-tuning predicts exactly that subset (of 20 test examples), as few-shot fine-tuning and the floors score it.
+    assert [r["id"] for r in ft] == [r["id"] for r in rows] and len(ft) == 10
+    assert full["scores"][0] == np.mean([r["pred"] == r["gold"] for r in ft])
+    assert few[0]["examples"]["test"] == 10
+    floors = run.floors("t")
+    assert floors["test_examples"] == 10 and floors["test_examples_total"] == 20
     if full["mean"] > 0:
         assert zs["share_of_full_ft"] == zs["mean"] / full["mean"]
     assert full["share_of_full_ft"] in (1.0, None)

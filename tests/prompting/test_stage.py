@@ -9,9 +9,10 @@ import torch
 import yaml
 
 from dapt.prompting import encode, label_logprobs_recomputed
-from dapt.prompting.stage import score_task, stratified_test_subset
+from dapt.prompting.stage import score_task
 from dapt.recipe import RecipeError, load_recipe
 from dapt.run import Run
+from dapt.tasks import stratified_test_subset
 
 TRAIN = [("the protein binds the receptor", "a"), ("the drug inhibits the enzyme", "b")] * 6
 TEST = [(f"sample {i} the protein binds", "a") for i in range(14)] + [
