@@ -38,7 +38,7 @@ run: setup
 
 # The default markers plus `distributed` (DDP and ZeRO parity, about 2.5 minutes); `slow` and `gpu` are `make slow`.
 test: setup
-	$(VENV)/bin/python -m pytest -m "not slow and not gpu" $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -m "not slow and not gpu" --durations=15 $(PYTEST_ARGS)
 
 slow: setup
 	$(VENV)/bin/python -m pytest -m "slow or gpu" $(PYTEST_ARGS)

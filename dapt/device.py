@@ -2,7 +2,39 @@
 
 from __future__ import annotations
 
+import platform
+from pathlib import Path
+
 import torch
+
+CPUINFO = Path("/proc/cpuinfo")
+
+
+def cpu_flags(cpuinfo: Path = CPUINFO) -> set[str]:
+    """The instruction-set flags the CPU reports (Linux ``/proc/cpuinfo``); empty where unknown."""
+    try:
+        text = cpuinfo.read_text()
+    except OSError:
+        return set()
+    return {f for line in text.splitlines() if line.startswith("flags") for f in line.split(":", 1)[1].split()}
+
+
+def cpu_model(cpuinfo: Path = CPUINFO) -> str:
+    try:
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def cpu_vector_isa(cpuinfo: Path = CPUINFO) -> str:
+    """The CPU's widest matmul-relevant instruction set (``amx_bf16``, ``avx512_bf16``, ``avx512f``, ``avx2``), or
+    ``unknown``. Two CPUs of one model name can differ here: this pool's 2-core machines all say "AMD EPYC", some
+    with AVX512_BF16 and some with AVX2 only."""
+    flags = cpu_flags(cpuinfo)
+    return next((isa for isa in ("amx_bf16", "avx512_bf16", "avx512f", "avx2") if isa in flags), "unknown")
 
 
 def pick_device() -> torch.device:

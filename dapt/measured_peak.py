@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+
+from dapt.device import cpu_model, cpu_vector_isa
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
@@ -36,22 +37,14 @@ def cache_path() -> Path:
 
 
 def machine_key(device: torch.device, dtype: str) -> str:
-    """What the peak depends on: the device model, the threads (CPU), the dtype and the torch build."""
+    """What the peak depends on: the device model, the threads and widest vector instructions (CPU), the dtype and
+    the torch build. The CPU's model name alone is not enough: this pool's 2-core machines all report "AMD EPYC",
+    some with AVX512_BF16 (fp32 ~220 GFLOP/s) and some with AVX2 only (~160 fp32, bf16 emulated at ~1)."""
     if device.type == "cuda":
         where = torch.cuda.get_device_name(device)
     else:
-        where = f"{cpu_model()} x{torch.get_num_threads()} threads"
+        where = f"{cpu_model()} [{cpu_vector_isa()}] x{torch.get_num_threads()} threads"
     return f"{where} | {dtype} | torch {torch.__version__}"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def benchmark_matmul(device: torch.device, dtype: str, size: int | None = None, repeats: int = 8) -> float:

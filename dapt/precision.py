@@ -14,12 +14,13 @@ bf16 at a fraction of fp32's speed.
 from __future__ import annotations
 
 import contextlib
-import platform
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import torch
+
+from dapt.device import cpu_flags, cpu_model, cpu_vector_isa
 
 CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
@@ -27,14 +28,7 @@ CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 @cache
 def cpu_bf16_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> tuple[str, ...]:
     """The native-bf16 instruction sets this CPU reports (Linux ``/proc/cpuinfo``); empty where unknown."""
-    try:
-        text = cpuinfo.read_text()
-    except OSError:
-        return ()
-    flags: set[str] = set()
-    for line in text.splitlines():
-        if line.startswith("flags"):
-            flags.update(line.split(":", 1)[1].split())
+    flags = cpu_flags(cpuinfo)
     return tuple(f for f in CPU_BF16_FLAGS if f in flags)
 
 
@@ -62,7 +56,7 @@ def resolve_precision(setting: str, device: torch.device | str) -> Precision:
         if device.type == "cpu" and not cpu_bf16_flags():
             raise ValueError(
                 f"mixed_precision: bf16 needs native bf16 on the CPU ({' or '.join(CPU_BF16_FLAGS)}), which this "
-                f"{platform.processor() or 'CPU'} does not report: bf16 would be emulated, over 100x slower than "
+                f"{cpu_model()} ({cpu_vector_isa()}) does not report: bf16 would be emulated, over 100x slower than "
                 "fp32. Use mixed_precision: auto (bf16 where the hardware has it) or no."
             )
         return Precision("bf16", "mixed_precision: bf16")
@@ -75,7 +69,7 @@ def resolve_precision(setting: str, device: torch.device | str) -> Precision:
     flags = cpu_bf16_flags()
     if device.type == "cpu" and flags:
         return Precision("bf16", f"auto: CPU has {'/'.join(flags)}")
-    return Precision("fp32", f"auto: no native bf16 on this {device.type} ({platform.processor() or 'unknown'})")
+    return Precision("fp32", f"auto: no native bf16 on this {device.type} ({cpu_model()}, {cpu_vector_isa()})")
 
 
 def autocast(precision: Precision, device: torch.device | str):

@@ -3,6 +3,7 @@ import json
 import torch
 
 from dapt import measured_peak
+from dapt.device import cpu_vector_isa
 from dapt.measured_peak import benchmark_matmul, peak_flops
 
 
@@ -39,3 +40,17 @@ def test_benchmark_is_a_real_matmul_rate():
     flops = benchmark_matmul(torch.device("cpu"), "fp32", size=128, repeats=2)
     # Positive and below any CPU's peak by orders of magnitude (2 x 128^3 FLOPs can't take under a nanosecond).
     assert 1e6 < flops < 1e14
+
+
+def test_cpus_with_one_model_name_but_different_vector_units_get_their_own_peak(tmp_path, monkeypatch):
+    """This pool's CPUs all say "AMD EPYC"; an AVX2-only one must not reuse an AVX512_BF16 one's cached peak."""
+    flags = {"avx2": "fpu avx avx2 fma", "avx512_bf16": "fpu avx avx2 avx512f avx512_bf16"}
+    for isa, line in flags.items():
+        (tmp_path / isa).write_text(f"model name\t: AMD EPYC\nflags\t\t: {line}\n")
+        assert cpu_vector_isa(tmp_path / isa) == isa
+    assert cpu_vector_isa(tmp_path / "missing") == "unknown"
+    keys = set()
+    for isa in flags:
+        monkeypatch.setattr(measured_peak, "cpu_vector_isa", lambda isa=isa: isa)
+        keys.add(measured_peak.machine_key(torch.device("cpu"), "fp32"))
+    assert len(keys) == 2

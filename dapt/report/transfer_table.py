@@ -34,7 +34,9 @@ def transfer_lines(results: dict) -> list[str]:
     out.append(
         "Each cell: test score, 95% CI over seeds and test examples, and in brackets its share of the same variant's "
         "fully fine-tuned score on the same examples. Zero-shot is deterministic (one run); few-shot in context "
-        "uses each seed's demonstrations (label-balanced, the same for every variant)."
+        "uses each seed's demonstrations (label-balanced, the same for every variant). Where "
+        "`transfer.max_test_examples` caps test, it is one label-stratified subset per task, and every mode, the "
+        "fine-tuning table above and the floors are scored on that subset."
     )
     seconds = results.get("transfer_seconds", {})
     for task, t in transfer.items():
