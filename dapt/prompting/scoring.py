@@ -2,9 +2,10 @@
 prompt (zero-shot), or after k demonstrations and the prompt (few-shot in context).
 
 The demonstrations are the same for every test example of a seed, so their keys and values are computed once and
-reused: each example runs only its own prompt on top of the cached prefix, and its labels' verbalizers on top of
-that (one batch of ``n_labels`` rows). k-shot then costs about what zero-shot costs, where recomputing the prefix
-would cost k times more. The scores equal a full recomputation of ``prefix + prompt + verbalizer`` (tested).
+reused: each example runs only its own prompt and its labels' verbalizers on top of the cached prefix, in one
+forward whose attention mask keeps the labels from seeing each other. k-shot then costs about what zero-shot costs,
+where recomputing the prefix would cost k times more. The scores equal a full recomputation of
+``prefix + prompt + verbalizer`` (tested).
 
 Why not lm-evaluation-harness: it recomputes every request's whole context (no shared-prefix cache across
 examples), samples its own few-shot demonstrations per task rather than the seed-fixed, label-balanced set that
@@ -47,35 +48,62 @@ def encode(tokenizer, prefix: str, prompts: list[str], verbalizers: list[str]) -
     return Encoded(pre, [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts], verbal)
 
 
+def _label_block(enc: Encoded, n_prompt: int, n_past: int, additive: bool):
+    """Inputs for one forward of ``prompt + every verbalizer`` on top of ``n_past`` cached positions: their
+    positions, a 4D attention mask (boolean, True = attend, as scaled-dot-product attention takes it; ``additive``:
+    0 / -inf floats, as eager attention adds it) and, per label, the positions whose logits predict its tokens.
+
+    Each verbalizer sees the prefix, the whole prompt and its own earlier tokens, never another label's: so the one
+    row scores every label exactly as ``n_labels`` separate continuations would, at the cost of one short forward
+    (no copy of the cache per label)."""
+    starts, pos = [], []
+    for v in enc.verbalizers:
+        starts.append(n_prompt + sum(len(w) for w in enc.verbalizers[: len(starts)]))
+        pos += range(n_past + n_prompt, n_past + n_prompt + len(v))
+    q = n_prompt + sum(len(v) for v in enc.verbalizers)
+    allowed = torch.zeros(q, n_past + q, dtype=torch.bool)
+    allowed[:, :n_past] = True  # everything sees the cached prefix
+    allowed[:, n_past : n_past + n_prompt] = torch.tril(torch.ones(q, n_prompt, dtype=torch.bool))
+    allowed[n_prompt:, n_past : n_past + n_prompt] = True  # every verbalizer token sees the whole prompt
+    for s0, v in zip(starts, enc.verbalizers, strict=True):
+        span = slice(n_past + s0, n_past + s0 + len(v))
+        allowed[s0 : s0 + len(v), span] = torch.tril(torch.ones(len(v), len(v), dtype=torch.bool))
+    mask = torch.zeros(allowed.shape).masked_fill(~allowed, torch.finfo(torch.float32).min) if additive else allowed
+    positions = list(range(n_past, n_past + n_prompt)) + pos
+    # Token t of a label is predicted at t-1; its first token at the prompt's last position (-1: the prefix's last).
+    readers = [[n_prompt - 1, *range(s0, s0 + len(v) - 1)] for s0, v in zip(starts, enc.verbalizers, strict=True)]
+    return positions, mask[None, None], readers
+
+
 @torch.no_grad()
 def label_logprobs(model, enc: Encoded, per_token: bool = False) -> torch.Tensor:
     """``[n_examples, n_labels]`` log-likelihood of each verbalizer after ``prefix + prompt`` (summed over its
-    tokens; ``per_token``: divided by their number), with the prefix computed once."""
+    tokens; ``per_token``: divided by their number), with the prefix computed once and each example's prompt and all
+    its labels in one forward (:func:`_label_block`)."""
     model.eval()
     dev = next(model.parameters()).device
     prefix_out = model(input_ids=torch.tensor([enc.prefix], device=dev), use_cache=True)
-    prefix_cache, prefix_last = prefix_out.past_key_values, prefix_out.logits[:, -1]
-    n_labels, width = len(enc.verbalizers), max(len(v) for v in enc.verbalizers)
-    verbal = torch.zeros(n_labels, width, dtype=torch.long, device=dev)
-    real = torch.zeros(n_labels, width, dtype=torch.bool, device=dev)
-    for j, v in enumerate(enc.verbalizers):
-        verbal[j, : len(v)] = torch.tensor(v, device=dev)
-        real[j, : len(v)] = True
-    scores = torch.empty(len(enc.prompts), n_labels)
+    prefix_cache, prefix_last = prefix_out.past_key_values, prefix_out.logits[0, -1].float()
+    n_past = len(enc.prefix)
+    # A custom 4D mask reaches the attention kernel as given: SDPA reads booleans, eager attention adds floats.
+    additive = getattr(model.config, "_attn_implementation", None) == "eager"
+    flat_verbal = [t for v in enc.verbalizers for t in v]
+    scores = torch.empty(len(enc.prompts), len(enc.verbalizers))
     for i, prompt in enumerate(enc.prompts):
-        cache = copy.deepcopy(prefix_cache)
-        if prompt:
-            out = model(input_ids=torch.tensor([prompt], device=dev), cache=cache, use_cache=True)
-            cache, last = out.past_key_values, out.logits[:, -1]
-        else:
-            last = prefix_last
-        cache.batch_repeat_interleave(n_labels)
-        # Verbalizer token t is predicted by the logits at t-1; the first one by the prompt's last position.
-        out = model(input_ids=verbal, cache=cache, use_cache=False)
-        logits = torch.cat([last.expand(n_labels, -1)[:, None], out.logits[:, :-1]], dim=1).float()
-        token_lp = logits.log_softmax(-1).gather(-1, verbal[..., None])[..., 0] * real
-        total = token_lp.sum(1)
-        scores[i] = (total / real.sum(1) if per_token else total).cpu()
+        positions, mask, readers = _label_block(enc, len(prompt), n_past, additive)
+        out = model(
+            input_ids=torch.tensor([prompt + flat_verbal], device=dev),
+            position_ids=torch.tensor([positions], device=dev),
+            attention_mask=mask.to(dev),
+            cache=copy.deepcopy(prefix_cache),
+            use_cache=True,
+        )
+        # Row 0: the prefix's last position (predicts a label's first token when the prompt is empty); row r+1:
+        # position r of this forward.
+        lp = torch.cat([prefix_last[None], out.logits[0].float()]).log_softmax(-1)
+        for j, (v, at) in enumerate(zip(enc.verbalizers, readers, strict=True)):
+            total = lp[torch.tensor(at) + 1, torch.tensor(v)].sum()
+            scores[i, j] = (total / len(v) if per_token else total).cpu()
     return scores
 
 

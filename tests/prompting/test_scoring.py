@@ -50,12 +50,29 @@ def test_cached_prefix_scores_equal_a_full_recomputation(tiny_llama):
     )
     prompts = [f"{t}\nRelation:" for t in TEXTS]
     enc = encode(tok, prefix, prompts, VERBALIZERS)
-    assert len({len(v) for v in enc.verbalizers}) > 1  # verbalizers of different lengths: the padded batch is used
+    assert len({len(v) for v in enc.verbalizers}) > 1  # verbalizers of different lengths share one row
     for per_token in (False, True):
         cached = label_logprobs(model, enc, per_token=per_token)
         full = label_logprobs_recomputed(model, enc, per_token=per_token)
         assert cached.shape == (4, 3)
         assert torch.allclose(cached, full, atol=1e-4), (cached, full)
+
+
+@pytest.mark.parametrize("attention", ["sdpa", "eager"])
+def test_one_forward_per_example_matches_recomputation_with_either_attention_kernel(tiny_llama, attention):
+    """The labels share one row under a block mask: booleans for SDPA, additive floats for eager attention; an empty
+    prompt reads the prefix's last position for every label's first token; labels of one token and of several."""
+    model, tok = tiny_llama
+    model.set_attn_implementation(attention)
+    try:
+        prefix = "the drug inhibits the enzyme\nRelation: inhibitor\n\n"
+        verbalizers = [" activator", " no relation at all", " the", " inhibitor"]
+        enc = encode(tok, prefix, ["", "the protein binds the receptor\nRelation:", "x"], verbalizers)
+        assert any(not p for p in enc.prompts) and min(len(v) for v in enc.verbalizers) == 1
+        cached = label_logprobs(model, enc)
+        assert torch.allclose(cached, label_logprobs_recomputed(model, enc), atol=1e-4), cached
+    finally:
+        model.set_attn_implementation("sdpa")
 
 
 def test_zero_shot_equals_a_hand_computation(tiny_llama):
