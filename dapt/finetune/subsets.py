@@ -84,11 +84,13 @@ def take_train_shots(task_name: str, train, shots: int, seed: int, cfg, min_trai
     return cfg
 
 
-def cap_examples(task_name: str, splits: dict, strata: list[str] | None, cfg, seed: int) -> None:
-    """``cfg.max_train_examples`` / ``max_eval_examples``: cut train (per seed) and dev (fixed) to label-stratified
-    subsets of about that size, in place. Test is never cut."""
+def cap_examples(
+    task_name: str, splits: dict, strata: list[str] | None, cfg, seed: int, cap_train: bool = True
+) -> None:
+    """``cfg.max_train_examples`` / ``max_eval_examples``: cut train (per seed; only with ``cap_train``) and dev
+    (fixed) to label-stratified subsets of about that size, in place. Test is not cut here."""
     train = splits["train"]
-    if cfg.max_train_examples is not None and len(train.examples) > cfg.max_train_examples:
+    if cap_train and cfg.max_train_examples is not None and len(train.examples) > cfg.max_train_examples:
         full = len(train.examples)
         keep = subset_indices(strata if strata is not None else full, cfg.max_train_examples / full, seed)
         train.examples = [train.examples[i] for i in keep]

@@ -58,3 +58,18 @@ def test_caps_cut_train_per_seed_and_dev_once_never_test():
     ids = [[e.example_id for e in s["train"].examples] for s in runs]
     assert ids[0] != ids[1]  # train: per seed
     assert [e.example_id for e in runs[0]["dev"].examples] == [e.example_id for e in runs[1]["dev"].examples]
+
+
+def test_few_shot_and_curve_jobs_keep_their_train_but_cap_dev():
+    """A few-shot or learning-curve job already has its train subset; dev is still capped (scoring a full dev split
+    every epoch cost a 135M decoder 6.5 min an epoch)."""
+    from dapt.finetune.subsets import cap_examples
+    from dapt.recipe import FinetuneConfig
+    from dapt.tasks import Example, SplitData
+
+    def split(n):
+        return SplitData([Example(f"x{i}", f"text {i}", "a" if i % 4 else "b") for i in range(n)])
+
+    splits = {"train": split(60), "dev": split(100), "test": split(100)}
+    cap_examples("t", splits, None, FinetuneConfig(max_train_examples=40, max_eval_examples=20), 0, cap_train=False)
+    assert [len(splits[s].examples) for s in ("train", "dev", "test")] == [60, 20, 100]
