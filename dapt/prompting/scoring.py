@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from itertools import accumulate
 
 import torch
 
@@ -56,10 +57,9 @@ def _label_block(enc: Encoded, n_prompt: int, n_past: int, additive: bool):
     Each verbalizer sees the prefix, the whole prompt and its own earlier tokens, never another label's: so the one
     row scores every label exactly as ``n_labels`` separate continuations would, at the cost of one short forward
     (no copy of the cache per label)."""
-    starts, pos = [], []
-    for v in enc.verbalizers:
-        starts.append(n_prompt + sum(len(w) for w in enc.verbalizers[: len(starts)]))
-        pos += range(n_past + n_prompt, n_past + n_prompt + len(v))
+    # Label j's tokens sit after the prompt and labels 0..j-1; each is numbered as if it followed the prompt alone.
+    starts = list(accumulate((len(v) for v in enc.verbalizers[:-1]), initial=n_prompt))
+    pos = [n_past + n_prompt + t for v in enc.verbalizers for t in range(len(v))]
     q = n_prompt + sum(len(v) for v in enc.verbalizers)
     allowed = torch.zeros(q, n_past + q, dtype=torch.bool)
     allowed[:, :n_past] = True  # everything sees the cached prefix

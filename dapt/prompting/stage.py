@@ -17,7 +17,7 @@ from dapt.pretrain import job_inputs
 from dapt.run.context import RunContext
 from dapt.run.plan import PretrainJob, prompting_key
 from dapt.run.provenance import source_hash
-from dapt.tasks.test_subset import stratified_test_subset
+from dapt.tasks import cut_test
 
 log = logging.getLogger("dapt")
 
@@ -90,8 +90,8 @@ def score_task(ctx: RunContext, task_name: str, mode: str, seed: int, model_dir:
     train, test, space, prompt, subset, key = _task_data(ctx, task_name)
     if missing := sorted(set(space.labels) - set(prompt.verbalizers)):
         raise ValueError(f"{key}.prompt.verbalizers: no words for labels {missing}")
-    keep = stratified_test_subset([e.label for e in test.examples], subset)
-    examples = [test.examples[i] for i in keep]
+    test_total = cut_test(test, subset)
+    examples = test.examples
     demos = []
     if mode == "few_shot_icl":
         demos = choose_demonstrations(train, space.labels, r.transfer.icl_shots_per_label, seed)
@@ -126,7 +126,7 @@ def score_task(ctx: RunContext, task_name: str, mode: str, seed: int, model_dir:
         "seed": seed,
         "model": str(model_dir),
         "test_examples": len(examples),
-        "test_examples_total": len(test.examples),
+        "test_examples_total": test_total,
         "quarantined": test.quarantined,
         "demonstrations": [d.example_id for d in demos],
         "prefix_tokens": len(tok(prefix, add_special_tokens=False)["input_ids"]) if prefix else 0,
