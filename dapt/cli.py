@@ -99,6 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="a finetune setting and its values, e.g. learning_rate=3e-4,1e-3 (repeatable)",
     )
     p.add_argument("--task", action="append", help="only this task (repeatable; default: all)")
+    p.add_argument(
+        "--shots",
+        type=int,
+        default=None,
+        metavar="K",
+        help="sweep few-shot fine-tuning (the transfer table's) on K train examples per label",
+    )
     return parser
 
 
@@ -255,7 +262,7 @@ def _sweep(args) -> int:
     out = Path(args.out) if args.out else Path("runs") / "sweeps" / recipe.name / time.strftime("%Y%m%d-%H%M%S")
     if out.exists() and any(out.iterdir()):
         raise RecipeError(f"sweep folder {out} is not empty: a sweep never overwrites another (choose a new --out)")
-    run_sweep(recipe, parse_grid(args.grid), data_root, out, tasks=args.task)
+    run_sweep(recipe, parse_grid(args.grid), data_root, out, tasks=args.task, shots=args.shots)
     print(f"sweep table: {out / 'sweep.md'}")
     return 0
 

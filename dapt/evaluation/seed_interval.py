@@ -37,14 +37,19 @@ def seed_aware_comparison(
         raise ValueError(f"{len(preds_variant)} variant seeds but {len(preds_baseline)} baseline seeds: pair them")
     test = paired_bootstrap(metric, gold, preds_variant, preds_baseline, n_resamples, seed, tag_scheme)
     return {
-        **t_interval(np.asarray(test["per_seed_diff"]), float(test["test_variance"])),
+        # Every metric here (accuracy, F1) lies in [0, 1], so a difference lies in [-1, 1].
+        **t_interval(np.asarray(test["per_seed_diff"]), float(test["test_variance"]), bounds=(-1.0, 1.0)),
         "test_only": {k: test[k] for k in ("diff", "ci95", "p_value")},
         "n_resamples": n_resamples,
     }
 
 
-def t_interval(per_seed: np.ndarray, var_test: float) -> dict:
-    """The interval from per-seed paired differences and the test-set variance of their mean."""
+def t_interval(per_seed: np.ndarray, var_test: float, bounds: tuple[float, float] | None = None) -> dict:
+    """The interval from per-seed paired differences and the test-set variance of their mean.
+
+    ``bounds``: the range the quantity can take (a score in [0, 1], a difference of two in [-1, 1]). With few
+    seeds, t's heavy tails reach past it (2 seeds: t with 1 df, 12.7 standard errors); the interval is cut to the
+    range, which keeps its coverage (the true value lies inside the range), and ``clipped`` says so."""
     per_seed = np.asarray(per_seed, dtype=np.float64)
     n = len(per_seed)
     diff = float(per_seed.mean())
@@ -60,9 +65,13 @@ def t_interval(per_seed: np.ndarray, var_test: float) -> dict:
         t = float(stats.t.ppf(0.975, df))
         lo, hi = diff - t * se, diff + t * se
         p = float(2 * stats.t.sf(abs(diff) / se, df))
+    clipped = bounds is not None and (lo < bounds[0] or hi > bounds[1])
+    if bounds is not None:
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
     return {
         "diff": diff,
         "ci95": [float(lo), float(hi)],
+        "clipped": clipped,
         "p_value": min(1.0, p),
         "method": "t over seeds (paired) + test-set bootstrap variance",
         "per_seed_diff": per_seed.tolist(),

@@ -30,8 +30,14 @@ def score_interval(metric: str, gold: np.ndarray, preds: list[np.ndarray], n_res
     for b in range(n_resamples):
         w = np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64)
         boot[b] = np.mean([f(w) for f in scorers])
-    t = t_interval(per_seed, float(boot.var(ddof=1)))
-    return {"mean": t["diff"], "ci95": t["ci95"], "scores": per_seed.tolist(), "n_seeds": len(preds)}
+    t = t_interval(per_seed, float(boot.var(ddof=1)), bounds=(0.0, 1.0))
+    return {
+        "mean": t["diff"],
+        "ci95": t["ci95"],
+        "clipped": t["clipped"],
+        "scores": per_seed.tolist(),
+        "n_seeds": len(preds),
+    }
 
 
 def _files(ctx: RunContext, task_name: str) -> dict[str, dict[str, list[Path]]]:

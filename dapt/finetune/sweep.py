@@ -36,8 +36,15 @@ def run_sweep(
     out_dir: Path,
     seed: int | None = None,
     tasks: list[str] | None = None,
+    shots: int | None = None,
 ) -> list[dict]:
-    """Fine-tune the base model for every grid point and task; return and save rows of dev scores."""
+    """Fine-tune the base model for every grid point and task; return and save rows of dev scores.
+
+    ``shots``: sweep the transfer table's few-shot fine-tuning instead: ``shots`` train examples per label (the
+    seed's draw, as the run's few-shot jobs), ``transfer.few_shot_finetune`` under the grid's values and at least
+    ``transfer.ft_min_train_steps`` steps."""
+    if shots is not None and recipe.transfer is None:
+        raise ValueError(f"--shots: recipe {recipe.name!r} has no transfer section (few-shot fine-tuning)")
     seed = recipe.seeds[0] if seed is None else seed
     model_dir = resolve_model(recipe.base_model)
     keys = list(grid)
@@ -47,7 +54,8 @@ def run_sweep(
         overrides = dict(zip(keys, values, strict=True))
         for task in [t for t in recipe.tasks if tasks is None or t.name in tasks]:
             # Re-validated: a grid value of the wrong type or an unknown key fails here, naming the key.
-            cfg = FinetuneConfig.model_validate({**recipe.finetune_for(task.name).model_dump(), **overrides})
+            few = recipe.transfer.few_shot_finetune if shots is not None else {}
+            cfg = FinetuneConfig.model_validate({**recipe.finetune_for(task.name).model_dump(), **few, **overrides})
             t0 = time.perf_counter()
             tag = "_".join(f"{k}{v}" for k, v in overrides.items())
             res = run_finetune(
@@ -60,11 +68,16 @@ def run_sweep(
                 trust_remote_code=recipe.trust_remote_code,
                 progress=False,
                 predict_test=False,
+                train_shots=shots,
+                min_train_steps=recipe.transfer.ft_min_train_steps if shots is not None else 0,
             )
             row = {
                 "task": task.name,
                 **overrides,
                 "seed": seed,
+                "shots_per_label": shots,
+                "train_examples": res.summary["examples"]["train"],
+                "epochs_run": res.summary["settings"]["epochs"],
                 "best_epoch": res.summary["best_epoch"],
                 f"dev_{task.metric}": res.summary[f"dev_{task.metric}"],
                 "metric": task.metric,
@@ -75,7 +88,13 @@ def run_sweep(
             print(json.dumps(row), flush=True)
             (out_dir / "sweep.json").write_text(
                 json.dumps(
-                    {"recipe": recipe.name, "base_model": recipe.base_model, "grid": grid, "rows": rows},
+                    {
+                        "recipe": recipe.name,
+                        "base_model": recipe.base_model,
+                        "grid": grid,
+                        "shots": shots,
+                        "rows": rows,
+                    },
                     indent=2,
                 )
             )
@@ -85,17 +104,27 @@ def run_sweep(
         floors[task.name] = {"majority_dev": f["majority"]["dev"], "tfidf_lr_dev": f["tfidf-lr"]["dev"]}
     (out_dir / "sweep.json").write_text(
         json.dumps(
-            {"recipe": recipe.name, "base_model": recipe.base_model, "grid": grid, "rows": rows, "floors_dev": floors},
+            {
+                "recipe": recipe.name,
+                "base_model": recipe.base_model,
+                "grid": grid,
+                "shots": shots,
+                "rows": rows,
+                "floors_dev": floors,
+            },
             indent=2,
         )
     )
-    (out_dir / "sweep.md").write_text(sweep_table(recipe.name, keys, rows, floors))
+    (out_dir / "sweep.md").write_text(sweep_table(recipe.name, keys, rows, floors, shots))
     return rows
 
 
-def sweep_table(recipe_name: str, keys: list[str], rows: list[dict], floors: dict | None = None) -> str:
+def sweep_table(
+    recipe_name: str, keys: list[str], rows: list[dict], floors: dict | None = None, shots: int | None = None
+) -> str:
+    what = "" if shots is None else f", few-shot fine-tuning on {shots} train examples per label"
     lines = [
-        f"# Dev sweep: {recipe_name} (baseline model, seed {rows[0]['seed'] if rows else '-'}; dev only)",
+        f"# Dev sweep: {recipe_name} (baseline model, seed {rows[0]['seed'] if rows else '-'}{what}; dev only)",
         "",
     ]
     header = ["task", *keys, "best epoch", "dev score", "seconds"]

@@ -72,6 +72,10 @@ class TransferConfig(_Strict):
     icl_shots_per_label: Annotated[int, Field(ge=1, le=10)] = 1
     """``few_shot_icl``: demonstrations per label before each test input (seed-chosen, label-balanced, the same
     for every variant of a seed)."""
+    icl_seeds: list[Annotated[int, Field(ge=0)]] | None = Field(default=None, min_length=2)
+    """``few_shot_icl``: the demonstration draws (default: the recipe's seeds). Scoring in context costs about a
+    zero-shot pass, far less than a fine-tune, and the demonstrations chosen move the score a lot, so more draws
+    than fine-tuning seeds buy a usable interval cheaply (with 2, the t interval has 1 degree of freedom)."""
     ft_shots_per_label: Annotated[int, Field(ge=1)] = 16
     """``few_shot_ft``: labelled train examples per label (seed-chosen, as the demonstrations)."""
     few_shot_finetune: dict[str, Any] = Field(default_factory=dict)
@@ -86,6 +90,12 @@ class TransferConfig(_Strict):
     """Variants given the in-context modes (default: every variant with one model for all tasks)."""
     general_tasks: list[ZeroShotTaskConfig] = []
     """General-domain tasks scored zero-shot for every variant (forgetting in task terms)."""
+
+    @model_validator(mode="after")
+    def _icl_seeds_distinct(self) -> TransferConfig:
+        if self.icl_seeds is not None and len(set(self.icl_seeds)) != len(self.icl_seeds):
+            raise ValueError(f"icl_seeds: {self.icl_seeds} repeats a seed (the same demonstrations twice)")
+        return self
 
     @model_validator(mode="after")
     def _full_ft_is_the_reference(self) -> TransferConfig:

@@ -206,10 +206,12 @@ def render_report(results: dict, figures: dict | None = None) -> str:
         out += _figure(figures, "overlap", "vocabulary overlap heatmap")
     if results.get("pretrain_jobs"):
         out += ["", "## Continued pretraining", ""]
-        out.append(
-            "Masked-LM perplexity on held-out blocks with fixed masks: the domain corpus's held-out split for every "
-            "run, and held-out general text (forgetting)."
+        what = (
+            "Causal-LM perplexity (every next token of each held-out block)"
+            if results.get("objective") == "clm"
+            else "Masked-LM perplexity on held-out blocks with fixed masks"
         )
+        out.append(f"{what}: the domain corpus's held-out split for every run, and held-out general text (forgetting).")
         out.append("")
         out += pretrain_lines(results)
         out += replay_lines(results)

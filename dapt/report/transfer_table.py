@@ -23,7 +23,13 @@ ENCODER_NOTE = (
 def _cell(c: dict) -> str:
     lo, hi = c["ci95"]
     share = f" ({c['share_of_full_ft']:.0%})" if c.get("share_of_full_ft") is not None else ""
-    return f"{c['mean']:.4f} [{lo:.4f}, {hi:.4f}]{share}"
+    cut = "*" if c.get("clipped") else ""
+    return f"{c['mean']:.4f} [{lo:.4f}, {hi:.4f}]{cut}{share}"
+
+
+def _mode_label(mode: str, cells: dict) -> str:
+    seeds = max((c.get("n_seeds", 1) for c in cells.values()), default=1)
+    return MODE_NAMES[mode] + (f", {seeds} seeds" if seeds > 1 else "")
 
 
 def transfer_lines(results: dict) -> list[str]:
@@ -48,7 +54,7 @@ def transfer_lines(results: dict) -> list[str]:
         for mode, cells in modes.items():
             row = " | ".join(_cell(cells[v]) if v in cells else "-" for v in variants)
             secs = seconds.get(task, {}).get(mode)
-            out.append(f"| {MODE_NAMES[mode]} | {row} | {f'{secs:,.0f} s' if secs is not None else '-'} |")
+            out.append(f"| {_mode_label(mode, cells)} | {row} | {f'{secs:,.0f} s' if secs is not None else '-'} |")
         verdicts = []
         for mode, cells in modes.items():
             for v, c in cells.items():
@@ -58,6 +64,8 @@ def transfer_lines(results: dict) -> list[str]:
                         f"- {MODE_NAMES[mode]}, {v} vs baseline: {cmp['diff']:+.4f}, {stats_text(cmp)}: "
                         f"**{judgement(cmp, c['n_seeds'])}**."
                     )
+        if any(c.get("clipped") for cells in modes.values() for c in cells.values()):
+            out += ["", "\\* The t interval over so few seeds reaches past [0, 1]; it is cut to the metric's range."]
         if verdicts:
             out += ["", *verdicts]
     return out + general_task_lines(results)

@@ -84,7 +84,8 @@ def prompting_key(task: str, mode: str, variant: str, seed: int) -> str:
 
 def prompting_jobs(recipe: Recipe) -> list[tuple[str, str, str, int]]:
     """Every in-context scoring of the transfer table: ``(task, mode, variant, seed)``. Zero-shot has nothing
-    random in it: one run (seed 0's slot) per variant; few-shot in context, one per seed (its demonstrations)."""
+    random in it: one run (seed 0's slot) per variant; few-shot in context, one per seed (its demonstrations):
+    ``transfer.icl_seeds``, else the recipe's seeds."""
     tr = recipe.transfer
     if tr is None:
         return []
@@ -93,7 +94,7 @@ def prompting_jobs(recipe: Recipe) -> list[tuple[str, str, str, int]]:
     jobs = []
     for mode in ("zero_shot", "few_shot_icl"):
         if mode in tr.modes:
-            seeds = recipe.seeds[:1] if mode == "zero_shot" else recipe.seeds
+            seeds = recipe.seeds[:1] if mode == "zero_shot" else (tr.icl_seeds or recipe.seeds)
             jobs += [(t, mode, v, s) for t in tasks for v in variants for s in seeds]
     # General tasks (forgetting in task terms): zero-shot, every variant.
     jobs += [(g.name, "zero_shot", v, recipe.seeds[0]) for g in tr.general_tasks for v in variants]

@@ -69,3 +69,14 @@ def test_power_figures():
     se_k = np.sqrt(0.01**2 * 3 / k + 0.002**2)
     assert minimum_detectable_difference(se_k, k) <= 0.01
     assert seeds_needed(se_seeds=0.01, se_test=0.02, n_seeds=3, target=0.01) is None  # test noise alone too big
+
+
+def test_a_difference_interval_never_leaves_minus_one_to_one():
+    from dapt.evaluation.seed_interval import t_interval
+
+    wide = t_interval(np.array([0.9, -0.9]), 0.0, bounds=(-1.0, 1.0))
+    assert wide["ci95"] == [-1.0, 1.0] and wide["clipped"]
+    raw = t_interval(np.array([0.9, -0.9]), 0.0)
+    assert raw["ci95"][0] < -1 and not raw["clipped"]
+    narrow = t_interval(np.array([0.10, 0.12, 0.11]), 1e-4, bounds=(-1.0, 1.0))
+    assert narrow["ci95"] == t_interval(np.array([0.10, 0.12, 0.11]), 1e-4)["ci95"] and not narrow["clipped"]

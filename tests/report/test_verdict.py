@@ -211,3 +211,10 @@ def test_perplexity_of_a_base_without_an_lm_head_is_not_called_forgetting():
     assert "(forgetting)" not in line
     lm = synthetic({"dapt": comparison(0.04, 0.02, 0.06, 0.001)}, {"dapt": job(1000, 60, 20.0, 25.0)})
     assert "general-domain perplexity rose 25% (forgetting)" in verdict_lines(lm)[0]
+
+
+def test_perplexity_section_names_the_objective(results):
+    """A causal LM's held-out perplexity is next-token, not masked: the section says which one the run measured."""
+    assert "Masked-LM perplexity" in render_report({**results, "objective": "mlm"})
+    clm = render_report({**results, "objective": "clm"})
+    assert "Causal-LM perplexity" in clm and "Masked-LM" not in clm

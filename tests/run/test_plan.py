@@ -18,3 +18,26 @@ def test_job_keys_round_trip_and_layout():
 def test_finetune_keys():
     assert finetune_key("t", "dapt", 2) == "finetune/t/dapt/seed2"
     assert finetune_key("t", "dapt", 2, 0.1) == "finetune/t/dapt/frac0.1/seed2"
+
+
+def test_in_context_seeds_can_outnumber_the_fine_tuning_seeds():
+    """``transfer.icl_seeds``: more demonstration draws for the cheap in-context mode, without more fine-tunes;
+    zero-shot stays one run, and a repeated seed is refused."""
+    import pytest
+    import yaml
+
+    from dapt.recipe import Recipe
+    from dapt.run.plan import fewshot_finetune_jobs, prompting_jobs
+
+    recipe = yaml.safe_load((Path(__file__).parents[2] / "pipelines/recipes/dapt-biomed-clm-cpu.yaml").read_text())
+    recipe["transfer"]["general_tasks"] = []
+    recipe["transfer"]["icl_seeds"] = [0, 1, 2, 3]
+    r = Recipe.model_validate(recipe)
+    jobs = prompting_jobs(r)
+    icl = [(t, v, s) for t, m, v, s in jobs if m == "few_shot_icl"]
+    assert len(icl) == 2 * 3 * 4 and {s for *_, s in icl} == {0, 1, 2, 3}
+    assert len([j for j in jobs if j[1] == "zero_shot"]) == 2 * 3
+    assert {s for *_, s, _ in fewshot_finetune_jobs(r)} == set(r.seeds) == {0, 1}
+    recipe["transfer"]["icl_seeds"] = [0, 1, 1]
+    with pytest.raises(ValueError, match=r"icl_seeds.*repeats"):
+        Recipe.model_validate(recipe)
