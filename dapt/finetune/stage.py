@@ -14,11 +14,9 @@ from dapt.run.provenance import source_hash
 
 def finetune_settings(ctx: RunContext, task_name: str, shots: int | None = None):
     """The fine-tuning settings of a job: the recipe's with the task's overrides, and for a few-shot fine-tune
-    (the transfer table) ``transfer.few_shot_finetune`` on top."""
-    cfg = ctx.recipe.finetune_for(task_name)
-    if shots is None:
-        return cfg
-    return type(cfg).model_validate({**cfg.model_dump(), **ctx.recipe.transfer.few_shot_finetune})
+    (the transfer table) ``transfer.few_shot_finetune`` and the task's ``few_shot_finetune_tasks`` on top."""
+    r = ctx.recipe
+    return r.finetune_for(task_name) if shots is None else r.few_shot_finetune_for(task_name)
 
 
 def finetune_inputs(

@@ -41,7 +41,7 @@ def run_sweep(
     """Fine-tune the base model for every grid point and task; return and save rows of dev scores.
 
     ``shots``: sweep the transfer table's few-shot fine-tuning instead: ``shots`` train examples per label (the
-    seed's draw, as the run's few-shot jobs), ``transfer.few_shot_finetune`` under the grid's values and at least
+    seed's draw, as the run's few-shot jobs), the recipe's few-shot settings under the grid's values and at least
     ``transfer.ft_min_train_steps`` steps."""
     if shots is not None and recipe.transfer is None:
         raise ValueError(f"--shots: recipe {recipe.name!r} has no transfer section (few-shot fine-tuning)")
@@ -54,8 +54,8 @@ def run_sweep(
         overrides = dict(zip(keys, values, strict=True))
         for task in [t for t in recipe.tasks if tasks is None or t.name in tasks]:
             # Re-validated: a grid value of the wrong type or an unknown key fails here, naming the key.
-            few = recipe.transfer.few_shot_finetune if shots is not None else {}
-            cfg = FinetuneConfig.model_validate({**recipe.finetune_for(task.name).model_dump(), **few, **overrides})
+            base = recipe.finetune_for(task.name) if shots is None else recipe.few_shot_finetune_for(task.name)
+            cfg = FinetuneConfig.model_validate({**base.model_dump(), **overrides})
             t0 = time.perf_counter()
             tag = "_".join(f"{k}{v}" for k, v in overrides.items())
             res = run_finetune(

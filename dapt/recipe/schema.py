@@ -108,12 +108,20 @@ class Recipe(_Strict):
                 extra := sorted(set(self.transfer.variants) - set(self.variants))
             ):
                 raise ValueError(f"transfer.variants: {extra} not in the recipe's variants")
-        if self.transfer is not None and self.transfer.few_shot_finetune:
-            try:
-                FinetuneConfig.model_validate({**self.finetune.model_dump(), **self.transfer.few_shot_finetune})
-            except ValidationError as e:
-                bad = "; ".join(f"{format_loc(err['loc'])}: {err['msg']}" for err in e.errors())
-                raise ValueError(f"transfer.few_shot_finetune: {bad}") from None
+        if self.transfer is not None:
+            if extra := sorted(set(self.transfer.few_shot_finetune_tasks) - task_names):
+                raise ValueError(f"transfer.few_shot_finetune_tasks: {extra} are not tasks of this recipe")
+            for task in self.tasks:
+                try:
+                    self.few_shot_finetune_for(task.name)
+                except ValidationError as e:
+                    bad = "; ".join(f"{format_loc(err['loc'])}: {err['msg']}" for err in e.errors())
+                    key = (
+                        f"few_shot_finetune_tasks.{task.name}"
+                        if task.name in self.transfer.few_shot_finetune_tasks
+                        else "few_shot_finetune"
+                    )
+                    raise ValueError(f"transfer.{key}: {bad}") from None
         for task in self.tasks:
             try:
                 self.finetune_for(task.name)
@@ -128,6 +136,14 @@ class Recipe(_Strict):
         if not task.finetune:
             return self.finetune
         return FinetuneConfig.model_validate({**self.finetune.model_dump(), **task.finetune})
+
+    def few_shot_finetune_for(self, task_name: str) -> FinetuneConfig:
+        """The transfer table's few-shot fine-tuning settings for a task: the task's fine-tuning settings, then
+        ``transfer.few_shot_finetune``, then that task's ``transfer.few_shot_finetune_tasks`` entry."""
+        tr = self.transfer
+        over = {**tr.few_shot_finetune, **tr.few_shot_finetune_tasks.get(task_name, {})} if tr is not None else {}
+        cfg = self.finetune_for(task_name)
+        return FinetuneConfig.model_validate({**cfg.model_dump(), **over}) if over else cfg
 
     @property
     def test_cap(self) -> int | None:

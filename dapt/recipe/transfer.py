@@ -81,6 +81,9 @@ class TransferConfig(_Strict):
     few_shot_finetune: dict[str, Any] = Field(default_factory=dict)
     """``few_shot_ft``: settings over the task's fine-tuning ones (e.g. ``{strategy: lora, learning_rate: 1e-3}``),
     the same for every variant."""
+    few_shot_finetune_tasks: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """``few_shot_ft``: per-task settings over ``few_shot_finetune`` (``{task: {learning_rate: 3e-3}}``), where a
+    dev sweep (``dapt sweep --shots K``) finds the tasks want different ones."""
     ft_min_train_steps: Annotated[int, Field(ge=0)] = 50
     """``few_shot_ft``: epochs are raised until at least this many optimizer steps are taken."""
     max_test_examples: Annotated[int, Field(ge=10)] | None = None

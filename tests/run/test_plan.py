@@ -41,3 +41,27 @@ def test_in_context_seeds_can_outnumber_the_fine_tuning_seeds():
     recipe["transfer"]["icl_seeds"] = [0, 1, 1]
     with pytest.raises(ValueError, match=r"icl_seeds.*repeats"):
         Recipe.model_validate(recipe)
+
+
+def test_few_shot_settings_layer_task_over_transfer_over_the_task_finetune():
+    """Few-shot fine-tuning settings: the task's fine-tuning ones, then ``transfer.few_shot_finetune``, then the
+    task's ``few_shot_finetune_tasks`` entry; an unknown task or a bad value fails naming the key."""
+    import pytest
+    import yaml
+
+    from dapt.recipe import Recipe
+
+    recipe = yaml.safe_load((Path(__file__).parents[2] / "pipelines/recipes/dapt-biomed-clm-cpu.yaml").read_text())
+    recipe["transfer"]["few_shot_finetune"] = {"learning_rate": 1e-4}
+    recipe["transfer"]["few_shot_finetune_tasks"] = {"nicta_piboso": {"learning_rate": 3e-3, "epochs": 5}}
+    r = Recipe.model_validate(recipe)
+    assert r.few_shot_finetune_for("chemprot").learning_rate == 1e-4
+    nicta = r.few_shot_finetune_for("nicta_piboso")
+    assert (nicta.learning_rate, nicta.epochs, nicta.strategy) == (3e-3, 5, "lora")
+    assert r.finetune_for("nicta_piboso").epochs == r.finetune.epochs  # full fine-tuning untouched
+    recipe["transfer"]["few_shot_finetune_tasks"] = {"nope": {"learning_rate": 3e-3}}
+    with pytest.raises(ValueError, match=r"few_shot_finetune_tasks: \['nope'\] are not tasks"):
+        Recipe.model_validate(recipe)
+    recipe["transfer"]["few_shot_finetune_tasks"] = {"chemprot": {"learning_rate": "fast"}}
+    with pytest.raises(ValueError, match=r"transfer.few_shot_finetune_tasks.chemprot: learning_rate"):
+        Recipe.model_validate(recipe)
