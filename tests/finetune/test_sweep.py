@@ -21,14 +21,14 @@ def test_sweep_table_marks_best_per_task():
     assert "| 6 |" in best_line and "tfidf-lr 0.6000" in md
 
 
-def test_sweep_never_predicts_test(tmp_path, tiny_mlm_dir, data_root):
-    from dapt.finetune.sweep import run_sweep
+def _recipe(base_model, max_examples: int, **extra):
+    """A one-task (chemprot) sweep recipe on the tiny base model; ``extra`` adds or replaces top-level keys."""
     from dapt.recipe import Recipe
 
-    recipe = Recipe.model_validate(
+    return Recipe.model_validate(
         {
             "name": "s",
-            "base_model": str(tiny_mlm_dir),
+            "base_model": str(base_model),
             "seeds": [0],
             "variants": ["baseline"],
             "corpus": {"sources": [{"name": "c", "path": "biomed_unlabelled/pubmedqa/abstracts.txt"}]},
@@ -40,12 +40,19 @@ def test_sweep_never_predicts_test(tmp_path, tiny_mlm_dir, data_root):
                     "train": "chemprot/train.txt",
                     "dev": "chemprot/dev.txt",
                     "test": "chemprot/test.txt",
-                    "max_examples": 80,
+                    "max_examples": max_examples,
                 }
             ],
             "finetune": {"epochs": 1, "max_length": 48},
+            **extra,
         }
     )
+
+
+def test_sweep_never_predicts_test(tmp_path, tiny_mlm_dir, data_root):
+    from dapt.finetune.sweep import run_sweep
+
+    recipe = _recipe(tiny_mlm_dir, 80)
     rows = run_sweep(recipe, {"learning_rate": [1e-3, 3e-3]}, data_root, tmp_path)
     assert len(rows) == 2 and all(0 <= r["dev"] <= 1 for r in rows)
     assert list(tmp_path.rglob("predictions_dev.jsonl")) and not list(tmp_path.rglob("predictions_test.jsonl"))
@@ -56,37 +63,18 @@ def test_sweep_few_shot_trains_on_the_shots_with_the_transfer_settings(tmp_path,
     """``--shots``: each point trains on k examples per label (the run's few-shot draw), under
     ``transfer.few_shot_finetune`` and its minimum step count; the grid's values win over both."""
     from dapt.finetune.sweep import run_sweep
-    from dapt.recipe import Recipe
 
-    recipe = Recipe.model_validate(
-        {
-            "name": "s",
-            "base_model": str(tiny_mlm_dir),
-            "seeds": [0],
-            "variants": ["baseline"],
-            "corpus": {"sources": [{"name": "c", "path": "biomed_unlabelled/pubmedqa/abstracts.txt"}]},
-            "pretrain": {
-                "objective": "clm",
-                "max_tokens": 100,
-            },  # transfer recipes are causal; the sweep reads base only
-            "tasks": [
-                {
-                    "name": "chemprot",
-                    "format": "jsonl",
-                    "train": "chemprot/train.txt",
-                    "dev": "chemprot/dev.txt",
-                    "test": "chemprot/test.txt",
-                    "max_examples": 300,
-                }
-            ],
-            "finetune": {"epochs": 1, "max_length": 48, "batch_size": 8, "max_eval_examples": 20},
-            "transfer": {
-                "modes": ["few_shot_ft", "full_ft"],
-                "ft_shots_per_label": 2,
-                "ft_min_train_steps": 6,
-                "few_shot_finetune": {"batch_size": 4, "learning_rate": 5e-2},
-            },
-        }
+    recipe = _recipe(
+        tiny_mlm_dir,
+        300,
+        pretrain={"objective": "clm", "max_tokens": 100},  # transfer recipes are causal; the sweep reads base only
+        finetune={"epochs": 1, "max_length": 48, "batch_size": 8, "max_eval_examples": 20},
+        transfer={
+            "modes": ["few_shot_ft", "full_ft"],
+            "ft_shots_per_label": 2,
+            "ft_min_train_steps": 6,
+            "few_shot_finetune": {"batch_size": 4, "learning_rate": 5e-2},
+        },
     )
     rows = run_sweep(recipe, {"learning_rate": [1e-3]}, data_root, tmp_path, shots=2)
     (row,) = rows
