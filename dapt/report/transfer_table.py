@@ -65,7 +65,11 @@ def transfer_lines(results: dict) -> list[str]:
                         f"**{judgement(cmp, c['n_seeds'])}**."
                     )
         if any(c.get("clipped") for cells in modes.values() for c in cells.values()):
-            out += ["", "\\* The t interval over so few seeds reaches past [0, 1]; it is cut to the metric's range."]
+            out += [
+                "",
+                "\\* The interval reached past [0, 1] (t over few seeds, or the test-set part alone for a score "
+                "near 0 or 1); it is cut to the metric's range.",
+            ]
         if verdicts:
             out += ["", *verdicts]
     return out + general_task_lines(results)

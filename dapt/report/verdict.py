@@ -50,7 +50,8 @@ def judgement(cmp: dict, n_seeds: int) -> str:
     if mdd is not None and mdd > ONE_POINT:
         need = cmp.get("seeds_for_1pt")
         more = f"; a 1-point difference needs {need} seeds" if need else "; the test set alone is too small for 1 point"
-        return f"inconclusive with {n_seeds} seeds (80% power only for differences of {mdd:.4f} or more{more})"
+        runs = "one run" if n_seeds == 1 else f"{n_seeds} seeds"
+        return f"inconclusive with {runs} (80% power only for differences of {mdd:.4f} or more{more})"
     return "no significant difference"
 
 

@@ -218,3 +218,11 @@ def test_perplexity_section_names_the_objective(results):
     assert "Masked-LM perplexity" in render_report({**results, "objective": "mlm"})
     clm = render_report({**results, "objective": "clm"})
     assert "Causal-LM perplexity" in clm and "Masked-LM" not in clm
+
+
+def test_a_one_run_comparison_says_one_run():
+    from dapt.report.verdict import judgement
+
+    cmp = {"diff": -0.01, "ci95": [-0.03, 0.01], "p_value": 0.3, "mdd80": 0.027}
+    assert judgement(cmp, 1).startswith("inconclusive with one run (") and "1 seeds" not in judgement(cmp, 1)
+    assert judgement(cmp, 3).startswith("inconclusive with 3 seeds (")
