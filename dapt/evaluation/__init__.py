@@ -3,11 +3,17 @@
 evaluation stage."""
 
 from dapt.evaluation.multiplicity import holm_adjust
-from dapt.evaluation.seed_interval import minimum_detectable_difference, seed_aware_comparison, t_interval
+from dapt.evaluation.seed_interval import (
+    DIFF_RANGE,
+    minimum_detectable_difference,
+    seed_aware_comparison,
+    t_interval,
+)
 from dapt.evaluation.stage import CONTRASTS, evaluate_stage, evaluation_inputs
 
 __all__ = [
     "CONTRASTS",
+    "DIFF_RANGE",
     "evaluate_stage",
     "evaluation_inputs",
     "holm_adjust",

@@ -21,6 +21,9 @@ from scipy import stats
 from dapt.evaluation.bootstrap import paired_bootstrap
 
 ONE_POINT = 0.01
+# Every metric here (accuracy, micro/macro/span F1) lies in [0, 1], so a difference of two lies in [-1, 1].
+SCORE_RANGE = (0.0, 1.0)
+DIFF_RANGE = (-1.0, 1.0)
 
 
 def seed_aware_comparison(
@@ -37,8 +40,7 @@ def seed_aware_comparison(
         raise ValueError(f"{len(preds_variant)} variant seeds but {len(preds_baseline)} baseline seeds: pair them")
     test = paired_bootstrap(metric, gold, preds_variant, preds_baseline, n_resamples, seed, tag_scheme)
     return {
-        # Every metric here (accuracy, F1) lies in [0, 1], so a difference lies in [-1, 1].
-        **t_interval(np.asarray(test["per_seed_diff"]), float(test["test_variance"]), bounds=(-1.0, 1.0)),
+        **t_interval(np.asarray(test["per_seed_diff"]), float(test["test_variance"]), bounds=DIFF_RANGE),
         "test_only": {k: test[k] for k in ("diff", "ci95", "p_value")},
         "n_resamples": n_resamples,
     }

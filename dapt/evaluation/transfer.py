@@ -12,7 +12,7 @@ import numpy as np
 
 from dapt.evaluation.bootstrap import weighted_scorer
 from dapt.evaluation.predictions import read_predictions
-from dapt.evaluation.seed_interval import seed_aware_comparison, t_interval
+from dapt.evaluation.seed_interval import SCORE_RANGE, seed_aware_comparison, t_interval
 from dapt.run.context import RunContext
 from dapt.run.plan import fewshot_finetune_jobs, prompting_jobs
 
@@ -30,7 +30,7 @@ def score_interval(metric: str, gold: np.ndarray, preds: list[np.ndarray], n_res
     for b in range(n_resamples):
         w = np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64)
         boot[b] = np.mean([f(w) for f in scorers])
-    t = t_interval(per_seed, float(boot.var(ddof=1)), bounds=(0.0, 1.0))
+    t = t_interval(per_seed, float(boot.var(ddof=1)), bounds=SCORE_RANGE)
     return {
         "mean": t["diff"],
         "ci95": t["ci95"],

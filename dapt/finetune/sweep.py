@@ -48,6 +48,7 @@ def run_sweep(
     seed = recipe.seeds[0] if seed is None else seed
     model_dir = resolve_model(recipe.base_model)
     keys = list(grid)
+    meta = {"recipe": recipe.name, "base_model": recipe.base_model, "grid": grid, "shots": shots}
     rows = []
     out_dir.mkdir(parents=True, exist_ok=True)
     for values in itertools.product(*(grid[k] for k in keys)):
@@ -86,35 +87,12 @@ def run_sweep(
             }
             rows.append(row)
             print(json.dumps(row), flush=True)
-            (out_dir / "sweep.json").write_text(
-                json.dumps(
-                    {
-                        "recipe": recipe.name,
-                        "base_model": recipe.base_model,
-                        "grid": grid,
-                        "shots": shots,
-                        "rows": rows,
-                    },
-                    indent=2,
-                )
-            )
+            (out_dir / "sweep.json").write_text(json.dumps({**meta, "rows": rows}, indent=2))
     floors = {}
     for task in [t for t in recipe.tasks if tasks is None or t.name in tasks]:
         f = compute_floors(task, data_root)
         floors[task.name] = {"majority_dev": f["majority"]["dev"], "tfidf_lr_dev": f["tfidf-lr"]["dev"]}
-    (out_dir / "sweep.json").write_text(
-        json.dumps(
-            {
-                "recipe": recipe.name,
-                "base_model": recipe.base_model,
-                "grid": grid,
-                "shots": shots,
-                "rows": rows,
-                "floors_dev": floors,
-            },
-            indent=2,
-        )
-    )
+    (out_dir / "sweep.json").write_text(json.dumps({**meta, "rows": rows, "floors_dev": floors}, indent=2))
     (out_dir / "sweep.md").write_text(sweep_table(recipe.name, keys, rows, floors, shots))
     return rows
 

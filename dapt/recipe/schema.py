@@ -108,26 +108,22 @@ class Recipe(_Strict):
                 extra := sorted(set(self.transfer.variants) - set(self.variants))
             ):
                 raise ValueError(f"transfer.variants: {extra} not in the recipe's variants")
-        if self.transfer is not None:
             if extra := sorted(set(self.transfer.few_shot_finetune_tasks) - task_names):
                 raise ValueError(f"transfer.few_shot_finetune_tasks: {extra} are not tasks of this recipe")
-            for task in self.tasks:
+        # Each task's settings are validated layer by layer, so a failure names the layer that brought the bad value:
+        # the task's own override first, then (few-shot fine-tuning) the transfer section's layers on top of it.
+        for task in self.tasks:
+            layers = [(f"tasks[{task.name}].finetune", self.finetune_for)]
+            if self.transfer is not None:
+                few = self.transfer.few_shot_finetune_tasks
+                key = f"few_shot_finetune_tasks.{task.name}" if task.name in few else "few_shot_finetune"
+                layers.append((f"transfer.{key}", self.few_shot_finetune_for))
+            for key, settings in layers:
                 try:
-                    self.few_shot_finetune_for(task.name)
+                    settings(task.name)
                 except ValidationError as e:
                     bad = "; ".join(f"{format_loc(err['loc'])}: {err['msg']}" for err in e.errors())
-                    key = (
-                        f"few_shot_finetune_tasks.{task.name}"
-                        if task.name in self.transfer.few_shot_finetune_tasks
-                        else "few_shot_finetune"
-                    )
-                    raise ValueError(f"transfer.{key}: {bad}") from None
-        for task in self.tasks:
-            try:
-                self.finetune_for(task.name)
-            except ValidationError as e:
-                bad = "; ".join(f"{format_loc(err['loc'])}: {err['msg']}" for err in e.errors())
-                raise ValueError(f"tasks[{task.name}].finetune: {bad}") from None
+                    raise ValueError(f"{key}: {bad}") from None
         return self
 
     def finetune_for(self, task_name: str) -> FinetuneConfig:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dapt.evaluation import CONTRASTS, holm_adjust, t_interval
+from dapt.evaluation import CONTRASTS, DIFF_RANGE, holm_adjust, t_interval
 from dapt.report.verdict import fmt_p, judgement
 
 
@@ -39,7 +39,7 @@ def reanalyse(results: dict) -> list[dict]:
         old = row["vs_baseline"]
         se_test = (old["ci95"][1] - old["ci95"][0]) / 3.92
         per_seed = np.asarray(row["scores"]) - np.asarray(base["scores"])
-        out.append({"label": label, "old": old, "new": t_interval(per_seed, se_test**2, bounds=(-1.0, 1.0))})
+        out.append({"label": label, "old": old, "new": t_interval(per_seed, se_test**2, bounds=DIFF_RANGE)})
     for task, rows in results["tasks"].items():
         for a, b in CONTRASTS:
             if a in rows and b in rows and "vs_baseline" in rows[a] and "vs_baseline" in rows[b]:
@@ -47,7 +47,7 @@ def reanalyse(results: dict) -> list[dict]:
                 se = max(rows[x]["vs_baseline"]["ci95"][1] - rows[x]["vs_baseline"]["ci95"][0] for x in (a, b)) / 3.92
                 per_seed = np.asarray(rows[a]["scores"]) - np.asarray(rows[b]["scores"])
                 out.append(
-                    {"label": f"{task} {a} vs {b}", "old": None, "new": t_interval(per_seed, se**2, bounds=(-1.0, 1.0))}
+                    {"label": f"{task} {a} vs {b}", "old": None, "new": t_interval(per_seed, se**2, bounds=DIFF_RANGE)}
                 )
     for item, adj in zip(out, holm_adjust([x["new"]["p_value"] for x in out]), strict=True):
         item["new"]["p_adjusted"], item["new"]["n_comparisons"] = adj, len(out)

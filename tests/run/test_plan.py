@@ -65,3 +65,16 @@ def test_few_shot_settings_layer_task_over_transfer_over_the_task_finetune():
     recipe["transfer"]["few_shot_finetune_tasks"] = {"chemprot": {"learning_rate": "fast"}}
     with pytest.raises(ValueError, match=r"transfer.few_shot_finetune_tasks.chemprot: learning_rate"):
         Recipe.model_validate(recipe)
+
+
+def test_a_bad_task_override_is_named_as_the_task_s_even_in_a_transfer_recipe():
+    """The few-shot layers sit on the task's settings; a bad task override must not be blamed on them."""
+    import pytest
+    import yaml
+
+    from dapt.recipe import Recipe
+
+    recipe = yaml.safe_load((Path(__file__).parents[2] / "pipelines/recipes/dapt-biomed-clm-cpu.yaml").read_text())
+    recipe["tasks"][1]["finetune"] = {"learning_rate": "fast"}
+    with pytest.raises(ValueError, match=r"tasks\[nicta_piboso\]\.finetune: learning_rate"):
+        Recipe.model_validate(recipe)
