@@ -8,6 +8,8 @@ from collections.abc import Iterator
 import torch
 
 MEGABATCH_FACTOR = 50
+PAD_BUCKET_TOKENS = 32
+"""With ``finetune.compile``, batch widths are rounded up to a multiple of this: a few shapes, a few compiles."""
 
 
 def length_grouped_batches(lengths: list[int], batch_size: int, generator: torch.Generator) -> list[list[int]]:
@@ -28,11 +30,26 @@ def sorted_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
     return [order[k : k + batch_size] for k in range(0, len(order), batch_size)]
 
 
+def bucket_width(longest: int, max_width: int, multiple: int = PAD_BUCKET_TOKENS) -> int:
+    """``longest`` rounded up to a multiple of ``multiple``, but not past ``max_width`` (the tokenizer's
+    ``max_length``, which no sequence exceeds): the widths are then the multiples below ``max_width`` and
+    ``max_width`` itself."""
+    if longest > max_width:
+        raise ValueError(f"a sequence of {longest} tokens is longer than max_width={max_width}")
+    return min(-(-longest // multiple) * multiple, max_width)
+
+
+def bucket_count(max_width: int, multiple: int = PAD_BUCKET_TOKENS) -> int:
+    """How many distinct widths :func:`bucket_width` can return."""
+    return -(-max_width // multiple)
+
+
 def pad_batch(
-    seqs: list[list[int]], pad_id: int, type_seqs: list[list[int]] | None = None
+    seqs: list[list[int]], pad_id: int, type_seqs: list[list[int]] | None = None, width: int | None = None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    """Right-pad to the longest sequence; returns ids, attention mask and (if given) token type ids."""
-    width = max(len(s) for s in seqs)
+    """Right-pad to ``width`` (default: the longest sequence); returns ids, attention mask and (if given) token type
+    ids."""
+    width = width or max(len(s) for s in seqs)
     ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
     attn = torch.zeros((len(seqs), width), dtype=torch.long)
     types = torch.zeros((len(seqs), width), dtype=torch.long) if type_seqs is not None else None
@@ -45,10 +62,17 @@ def pad_batch(
 
 
 def iterate(
-    seqs: list[list[int]], batches: list[list[int]], pad_id: int, type_seqs: list[list[int]] | None = None
+    seqs: list[list[int]],
+    batches: list[list[int]],
+    pad_id: int,
+    type_seqs: list[list[int]] | None = None,
+    bucket_max_width: int | None = None,
 ) -> Iterator[tuple[list[int], torch.Tensor, torch.Tensor, torch.Tensor | None]]:
+    """Padded batches in ``batches``' order; ``bucket_max_width`` pads each to :func:`bucket_width` instead of its
+    longest sequence (for a compiled model: every width is a compile)."""
     for b in batches:
-        ids, attn, types = pad_batch(
-            [seqs[j] for j in b], pad_id, [type_seqs[j] for j in b] if type_seqs is not None else None
-        )
+        batch = [seqs[j] for j in b]
+        longest = max(len(s) for s in batch)
+        width = bucket_width(longest, bucket_max_width) if bucket_max_width else longest
+        ids, attn, types = pad_batch(batch, pad_id, [type_seqs[j] for j in b] if type_seqs is not None else None, width)
         yield b, ids, attn, types

@@ -43,6 +43,7 @@ def fit(
     param_groups: list[dict] | None = None,
     on_epoch_start: Callable[[int], None] | None = None,
     precision: Precision = FP32,
+    compile_shapes: int | None = None,
 ) -> FitResult:
     """Train ``model`` for ``cfg.epochs``; keep (and load back) the weights of the best dev epoch.
 
@@ -53,6 +54,8 @@ def fit(
             trainable parameter at ``cfg.learning_rate``.
         on_epoch_start: called with the epoch number (1-based) before it starts (gradual unfreezing).
         precision: bf16 runs the forward under autocast; weights, gradients and optimizer state stay fp32.
+        compile_shapes: ``torch.compile`` the training forward, which will see at most this many input shapes
+            (``train_batches`` pads to a few widths); ``evaluate_dev`` keeps calling the eager ``model``.
     """
     groups = param_groups if param_groups is not None else decay_groups(model, cfg.weight_decay)
     device = next(model.parameters()).device
@@ -65,33 +68,42 @@ def fit(
     t0 = time.perf_counter()
     history: list[dict] = []
     best: dict = {"score": -1.0, "epoch": 0, "state": None, "preds": []}
+    # The compiled wrapper shares the module's parameters; its compile time falls inside the timed loop.
+    forward = torch.compile(model, dynamic=False) if compile_shapes else model
     bar = tqdm(total=total_steps, desc=desc, unit="step", disable=not progress)
-    for epoch in range(1, cfg.epochs + 1):
-        if on_epoch_start is not None:
-            on_epoch_start(epoch)
-        total_loss, n_batches = torch.zeros((), device=device), 0
-        for inputs, targets in train_batches():
-            with autocast(precision, device):
-                logits = model(*inputs)
-            # The loss in fp32 whatever the logits' dtype: the softmax over classes is where bf16 loses most.
-            logits = logits.float()
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.grad is not None], cfg.max_grad_norm)
-            opt.step()
-            sched.step()
-            opt.zero_grad(set_to_none=True)
-            total_loss += loss.detach()  # summed on the device: no host sync per step
-            n_batches += 1
-            bar.update(1)
-        dev_score, dev_preds = evaluate_dev()
-        train_loss = float(total_loss) / max(1, n_batches)
-        history.append({"epoch": epoch, "train_loss": train_loss, f"dev_{metric}": dev_score})
-        bar.set_postfix(loss=f"{train_loss:.3f}", dev=f"{dev_score:.4f}")
-        if not progress:  # no bar (a worker's log): one line per epoch instead
-            log.info("%s epoch %d: train loss %.4f, dev %s %.4f", desc, epoch, train_loss, metric, dev_score)
-        if dev_score > best["score"]:
-            best = {"score": dev_score, "epoch": epoch, "state": copy.deepcopy(model.state_dict()), "preds": dev_preds}
+    # One compile per shape; past dynamo's recompile limit (default 8) it would fall back to eager unannounced.
+    with torch._dynamo.config.patch(recompile_limit=max(8, compile_shapes or 0)):
+        for epoch in range(1, cfg.epochs + 1):
+            if on_epoch_start is not None:
+                on_epoch_start(epoch)
+            total_loss, n_batches = torch.zeros((), device=device), 0
+            for inputs, targets in train_batches():
+                with autocast(precision, device):
+                    logits = forward(*inputs)
+                # The loss in fp32 whatever the logits' dtype: the softmax over classes is where bf16 loses most.
+                logits = logits.float()
+                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.grad is not None], cfg.max_grad_norm)
+                opt.step()
+                sched.step()
+                opt.zero_grad(set_to_none=True)
+                total_loss += loss.detach()  # summed on the device: no host sync per step
+                n_batches += 1
+                bar.update(1)
+            dev_score, dev_preds = evaluate_dev()
+            train_loss = float(total_loss) / max(1, n_batches)
+            history.append({"epoch": epoch, "train_loss": train_loss, f"dev_{metric}": dev_score})
+            bar.set_postfix(loss=f"{train_loss:.3f}", dev=f"{dev_score:.4f}")
+            if not progress:  # no bar (a worker's log): one line per epoch instead
+                log.info("%s epoch %d: train loss %.4f, dev %s %.4f", desc, epoch, train_loss, metric, dev_score)
+            if dev_score > best["score"]:
+                best = {
+                    "score": dev_score,
+                    "epoch": epoch,
+                    "state": copy.deepcopy(model.state_dict()),
+                    "preds": dev_preds,
+                }
     bar.close()
     model.load_state_dict(best["state"])
     return FitResult(history, best["epoch"], best["score"], best["preds"], time.perf_counter() - t0)

@@ -98,13 +98,14 @@ class SequenceKind:
     def train_lengths(self) -> list[int]:
         return [len(s) for s in self.enc["train"].ids]
 
-    def train_batches(self, batch_size: int, gen: torch.Generator, device):
+    def train_batches(self, batch_size: int, gen: torch.Generator, device, bucket_max_width: int | None = None):
+        """Per epoch, length-grouped batches; ``bucket_max_width``: widths padded to buckets (a compiled model)."""
         train_gold = torch.tensor(self.gold["train"], device=device)
         enc = self.enc["train"]
 
         def batches():
             order = length_grouped_batches(self.train_lengths(), batch_size, gen)
-            for idx, ids, attn, types in iterate(enc.ids, order, self.pad_id, enc.type_ids):
+            for idx, ids, attn, types in iterate(enc.ids, order, self.pad_id, enc.type_ids, bucket_max_width):
                 types = to_device(types, device) if types is not None else None
                 yield (to_device(ids, device), to_device(attn, device), types), train_gold[idx]
 

@@ -100,7 +100,8 @@ class TokenKind:
     def train_lengths(self) -> list[int]:
         return [len(s) for s in self.enc["train"].ids]
 
-    def train_batches(self, batch_size: int, gen: torch.Generator, device):
+    def train_batches(self, batch_size: int, gen: torch.Generator, device, bucket_max_width: int | None = None):
+        """Per epoch, length-grouped batches; ``bucket_max_width``: widths padded to buckets (a compiled model)."""
         enc = self.enc["train"]
         targets = []
         for sent, ids, first in zip(self.splits["train"].examples, enc.ids, enc.first_subword, strict=True):
@@ -111,9 +112,8 @@ class TokenKind:
             targets.append(target)
 
         def batches():
-            for idx, ids, attn, _ in iterate(
-                enc.ids, length_grouped_batches(self.train_lengths(), batch_size, gen), self.pad_id
-            ):
+            order = length_grouped_batches(self.train_lengths(), batch_size, gen)
+            for idx, ids, attn, _ in iterate(enc.ids, order, self.pad_id, None, bucket_max_width):
                 target = torch.full(ids.shape, -100, dtype=torch.long)
                 for row, j in enumerate(idx):
                     target[row, : len(targets[j])] = torch.tensor(targets[j])

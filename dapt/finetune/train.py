@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from dapt.device import describe, pick_device
+from dapt.finetune.batching import bucket_count
 from dapt.finetune.loop import fit
 from dapt.finetune.model import load_encoder
 from dapt.finetune.sequence_kind import SequenceKind
@@ -109,11 +110,14 @@ def run_finetune(
 
     applied = apply_strategy(model, cfg, n_train)
     model.to(device)
+    # Compiled: widths padded to buckets; at most one full and one short batch per width (the short one is the
+    # epoch's last, a fixed size), so the shapes are bounded before training starts.
+    bucket_max_width = cfg.max_length if cfg.compile else None
     res = fit(
         model,
         cfg,
         -(-n_train // cfg.batch_size),
-        kind.train_batches(cfg.batch_size, gen, device),
+        kind.train_batches(cfg.batch_size, gen, device, bucket_max_width),
         evaluate_dev,
         task.metric,
         f"finetune {task.name} seed {seed}",
@@ -121,6 +125,7 @@ def run_finetune(
         param_groups=applied.param_groups,
         on_epoch_start=applied.on_epoch_start,
         precision=precision,
+        compile_shapes=2 * bucket_count(cfg.max_length) if cfg.compile else None,
     )
 
     t1 = time.perf_counter()
@@ -142,6 +147,7 @@ def run_finetune(
         "train_seconds": round(res.train_seconds, 2),
         "device": describe(device),
         "precision": precision.as_record(),
+        "compiled": cfg.compile,
         # transformers 5 picks PyTorch's fused scaled-dot-product attention (FlashAttention kernels on CUDA) itself.
         "attention": getattr(encoder.config, "_attn_implementation", None),
         "test_predict_seconds": round(test_seconds, 2),

@@ -217,6 +217,7 @@ class FinetuneConfig(_Strict):
         "mixed_precision",
         "max_train_examples",
         "max_eval_examples",
+        "compile",
     )
 
     learning_rate: Annotated[float, Field(ge=0)] = 1e-4
@@ -225,6 +226,10 @@ class FinetuneConfig(_Strict):
     batch_size: PositiveInt = 32
     eval_batch_size: PositiveInt = 256
     max_length: PositiveInt = 128
+    compile: bool = False
+    """``torch.compile`` the training forward, with batch widths padded to multiples of 32 tokens (at most
+    ``max_length``) so it compiles once per width, not per batch; prediction stays eager. Compile time is counted
+    in ``train_seconds``. Off by default: it did not pay for fp32 on a 2-core CPU (tests/benchmarks/README.md)."""
     mixed_precision: Literal["auto", "no", "bf16"] = "auto"
     """As ``pretrain.mixed_precision``, for training and prediction: ``auto`` is bf16 autocast where the device has
     native bf16, fp32 elsewhere."""
