@@ -3,6 +3,7 @@ evaluation per epoch, and the weights of the best dev epoch restored at the end 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import time
@@ -72,7 +73,8 @@ def fit(
     forward = torch.compile(model, dynamic=False) if compile_shapes else model
     bar = tqdm(total=total_steps, desc=desc, unit="step", disable=not progress)
     # One compile per shape; past dynamo's recompile limit (default 8) it would fall back to eager unannounced.
-    with torch._dynamo.config.patch(recompile_limit=max(8, compile_shapes or 0)):
+    limit = max(8, compile_shapes or 0)
+    with torch._dynamo.config.patch(recompile_limit=limit) if compile_shapes else contextlib.nullcontext():
         for epoch in range(1, cfg.epochs + 1):
             if on_epoch_start is not None:
                 on_epoch_start(epoch)

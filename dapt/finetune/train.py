@@ -125,7 +125,7 @@ def run_finetune(
         param_groups=applied.param_groups,
         on_epoch_start=applied.on_epoch_start,
         precision=precision,
-        compile_shapes=2 * bucket_count(cfg.max_length) if cfg.compile else None,
+        compile_shapes=2 * bucket_count(bucket_max_width) if bucket_max_width else None,
     )
 
     t1 = time.perf_counter()
