@@ -2,18 +2,15 @@
 (and the contrasts between variants) over seeds and test examples, Holm over all comparisons, and the run's
 evaluation stage."""
 
-from dapt.evaluation.multiplicity import holm_adjust
-from dapt.evaluation.seed_interval import (
-    DIFF_RANGE,
-    minimum_detectable_difference,
-    seed_aware_comparison,
-    t_interval,
-)
+from dapt.evaluation.multiplicity import adjust_all, holm_adjust
+from dapt.evaluation.power import minimum_detectable_difference
+from dapt.evaluation.seed_interval import DIFF_RANGE, seed_aware_comparison, t_interval
 from dapt.evaluation.stage import CONTRASTS, evaluate_stage, evaluation_inputs
 
 __all__ = [
     "CONTRASTS",
     "DIFF_RANGE",
+    "adjust_all",
     "evaluate_stage",
     "evaluation_inputs",
     "holm_adjust",

@@ -87,8 +87,9 @@ def evaluate_stage(ctx: RunContext) -> dict:
 
         evaluation["transfer"] = transfer_table(ctx)
         evaluation["general_tasks"] = general_task_table(ctx)
-        # Holm over every comparison of the report: tasks x (vs baseline + contrasts) x learning-curve points, and
-        # the transfer table's variants vs baseline per mode.
-        evaluation["multiplicity"] = {"method": "holm", "n_comparisons": adjust_all(evaluation)}
+        # Holm per family: the primary (each variant vs baseline per task) and the secondary (contrasts,
+        # learning-curve points, transfer modes, general tasks).
+        families = adjust_all(evaluation)
+        evaluation["multiplicity"] = {"method": "holm", "families": families, "n_comparisons": sum(families.values())}
         lay.evaluation_json.write_text(json.dumps(evaluation, indent=2))
         return evaluation

@@ -10,33 +10,64 @@ from pathlib import Path
 
 import numpy as np
 
-from dapt.evaluation.bootstrap import weighted_scorer
+from dapt.evaluation.bootstrap import resample_weights, weighted_scorer
+from dapt.evaluation.exact import EXACT_METRICS, clopper_pearson
 from dapt.evaluation.predictions import read_predictions
 from dapt.evaluation.seed_interval import SCORE_RANGE, seed_aware_comparison, t_interval
 from dapt.run.context import RunContext
 from dapt.run.plan import fewshot_finetune_jobs, prompting_jobs
 
 MODES = ("zero_shot", "few_shot_icl", "few_shot_ft", "full_ft")
+# Deterministic modes: one run, no seed (greedy label scoring of a fixed model); the rest are seeded (demonstration
+# draws, fine-tuning seeds). General-task forgetting is zero-shot too.
+SINGLE_RUN_MODES = ("zero_shot",)
 
 
-def score_interval(metric: str, gold: np.ndarray, preds: list[np.ndarray], n_resamples: int = 1000) -> dict:
+def score_interval(
+    metric: str, gold: np.ndarray, preds: list[np.ndarray], n_resamples: int = 1000, single_run: bool = False
+) -> dict:
     """A score's mean over seeds with its 95% interval over seeds and test examples (as the comparisons' intervals:
-    seed spread plus the bootstrap variance of the seed mean)."""
+    seed spread plus the bootstrap variance of the seed mean, less the seed x example part).
+
+    ``single_run``: one deterministic run (zero-shot): Clopper-Pearson for accuracy-like metrics (honest at 0/101),
+    the bootstrap percentile interval otherwise. One seed of a seeded mode: no interval (``ci95`` None)."""
     scorers = [weighted_scorer(metric, gold, p) for p in preds]
     n = len(gold)
     per_seed = np.asarray([f(np.ones(n)) for f in scorers])
-    rng = np.random.default_rng(0)
-    boot = np.empty(n_resamples)
-    for b in range(n_resamples):
-        w = np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64)
-        boot[b] = np.mean([f(w) for f in scorers])
-    t = t_interval(per_seed, float(boot.var(ddof=1)), bounds=SCORE_RANGE)
+    cell = {"scores": per_seed.tolist(), "n_seeds": len(preds)}
+    if single_run and metric in EXACT_METRICS:
+        k = int(np.sum(np.asarray(preds[0]) == np.asarray(gold)))
+        return {
+            **cell,
+            "mean": float(per_seed[0]),
+            "ci95": list(clopper_pearson(k, n)),
+            "clipped": False,
+            "method": "Clopper-Pearson (one run)",
+        }
+    w = resample_weights(n, n_resamples, 0)
+    boot = np.stack([f(w) for f in scorers], axis=1)  # [resamples, seeds]
+    if single_run:
+        lo, hi = np.percentile(boot[:, 0], [2.5, 97.5])
+        return {
+            **cell,
+            "mean": float(per_seed[0]),
+            "ci95": [float(lo), float(hi)],
+            "clipped": False,
+            "method": "bootstrap percentile (one run)",
+        }
+    t = t_interval(
+        per_seed,
+        float(boot.mean(1).var(ddof=1)),
+        bounds=SCORE_RANGE,
+        per_seed_test_variance=boot.var(axis=0, ddof=1).tolist(),
+    )
     return {
+        **cell,
         "mean": t["diff"],
         "ci95": t["ci95"],
         "clipped": t["clipped"],
-        "scores": per_seed.tolist(),
-        "n_seeds": len(preds),
+        "method": t["method"],
+        **({"refused": t["refused"]} if "refused" in t else {}),
     }
 
 
@@ -90,10 +121,13 @@ def transfer_table(ctx: RunContext) -> dict:
             if mode not in files:
                 continue
             preds = {v: [_read(f, ids)[0] for f in fs] for v, fs in files[mode].items()}
-            cells = {v: score_interval(task.metric, gold, p) for v, p in preds.items()}
+            single = mode in SINGLE_RUN_MODES
+            cells = {v: score_interval(task.metric, gold, p, single_run=single) for v, p in preds.items()}
             for v, cell in cells.items():
                 if v != "baseline" and len(preds[v]) == len(preds["baseline"]):
-                    cell["vs_baseline"] = seed_aware_comparison(task.metric, gold, preds[v], preds["baseline"])
+                    cell["vs_baseline"] = seed_aware_comparison(
+                        task.metric, gold, preds[v], preds["baseline"], single_run=single
+                    )
             modes[mode] = cells
         for cells in modes.values():
             for v, cell in cells.items():
@@ -117,9 +151,11 @@ def general_task_table(ctx: RunContext) -> dict:
         }
         read = {v: _read(f, None) for v, f in files.items()}
         gold = read["baseline"][1]
-        cells = {v: score_interval(g.metric, gold, [p]) for v, (p, _, _) in read.items()}
+        cells = {v: score_interval(g.metric, gold, [p], single_run=True) for v, (p, _, _) in read.items()}
         for v, cell in cells.items():
             if v != "baseline":
-                cell["vs_baseline"] = seed_aware_comparison(g.metric, gold, [read[v][0]], [read["baseline"][0]])
+                cell["vs_baseline"] = seed_aware_comparison(
+                    g.metric, gold, [read[v][0]], [read["baseline"][0]], single_run=True
+                )
         out[g.name] = {"metric": g.metric, "test_examples": len(gold), "variants": cells}
     return out
