@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dapt.report.plots import VARIANT_ORDER
 from dapt.report.results import REFERENCE_ROWS, p_for_verdict
-from dapt.report.verdict import fmt_p
+from dapt.report.verdict import ci_text, fmt_p
 
 
 def load_run(run_dir: Path) -> dict:
@@ -43,12 +43,11 @@ def _cell(row: dict | None) -> str:
     cell = f"{row['mean']:.4f} ± {row['std']:.4f}" if not row.get("reference") else f"{row['mean']:.4f}"
     cmp = row.get("vs_baseline")
     if cmp:
-        lo, hi = cmp["ci95"]
         # Marked only when significant after the run's own multiplicity correction (where it made one).
-        sig = p_for_verdict(cmp) < 0.05
+        sig = cmp.get("p_value") is not None and p_for_verdict(cmp) < 0.05
         mark = (" ▲" if cmp["diff"] > 0 else " ▼") if sig else ""
         adj = f", Holm p {fmt_p(cmp['p_adjusted'])}" if "p_adjusted" in cmp else ""
-        cell += f" (Δ {cmp['diff']:+.4f} [{lo:+.4f}, {hi:+.4f}], p {fmt_p(cmp['p_value'])}{adj}{mark})"
+        cell += f" (Δ {cmp['diff']:+.4f} {ci_text(cmp['ci95'])}, p {fmt_p(cmp['p_value'])}{adj}{mark})"
     return cell
 
 
@@ -108,10 +107,9 @@ def comparison_table(results: dict) -> list[str]:
     rows += [(task, name, cmp) for task, cs in (results.get("contrasts") or {}).items() for name, cmp in cs.items()]
     out = ["| task | comparison | Δ | 95% CI | p | p (Holm) | verdict |", "|---|---|---:|---|---|---|---|"]
     for task, name, cmp in rows:
-        lo, hi = cmp["ci95"]
         adj = fmt_p(cmp["p_adjusted"]) if "p_adjusted" in cmp else "-"
         out.append(
-            f"| {task} | {name} | {cmp['diff']:+.4f} | [{lo:+.4f}, {hi:+.4f}] | {fmt_p(cmp['p_value'])} | {adj} "
+            f"| {task} | {name} | {cmp['diff']:+.4f} | {ci_text(cmp['ci95'])} | {fmt_p(cmp['p_value'])} | {adj} "
             f"| {judgement(cmp, n_seeds)} |"
         )
     return out

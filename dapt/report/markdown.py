@@ -6,7 +6,7 @@ from dapt.report.cost import hours as _hours
 from dapt.report.cost import variant_cost
 from dapt.report.results import REFERENCE_ROWS, best_on_dev
 from dapt.report.transfer_table import transfer_lines
-from dapt.report.verdict import fmt_p, method_lines, verdict_lines
+from dapt.report.verdict import ci_text, fmt_p, method_lines, verdict_lines
 
 
 def _fmt(x: float | None, digits: int = 4) -> str:
@@ -93,7 +93,7 @@ def learning_curve_lines(results: dict, figures: dict) -> list[str]:
             for v, r in rows.items():
                 n = r.get("train_examples")
                 cmp = r.get("vs_baseline")
-                delta = f"{cmp['diff']:+.4f} [{cmp['ci95'][0]:+.4f}, {cmp['ci95'][1]:+.4f}]" if cmp else "-"
+                delta = f"{cmp['diff']:+.4f} {ci_text(cmp['ci95'])}" if cmp else "-"
                 p = _p_cells(cmp)
                 out.append(
                     f"| {frac:g} | {n[0] if n else 'all'} | {v} | {r['mean']:.4f} ± {r['std']:.4f} | {delta} | {p} |"
@@ -135,6 +135,10 @@ def render_report(results: dict, figures: dict | None = None) -> str:
     paths relative to the report (see :func:`dapt.report.plots.render_figures`)."""
     figures = figures or {}
     out = [f"# dapt report: {results['recipe']}", ""]
+    if results.get("superseded"):
+        out += [f"> **Superseded.** {results['superseded']}", ""]
+    if results.get("restated"):
+        out += [f"> Restated: {results['restated']}.", ""]
     out.append(f"Recipe `{results['recipe']}` (config hash `{results['config_hash']}`), seeds {results['seeds']}.")
     if results.get("wall_seconds") is not None:
         out.append(f"Wall time of the run: {results['wall_seconds'] / 60:.1f} min.")
@@ -172,7 +176,7 @@ def render_report(results: dict, figures: dict | None = None) -> str:
                 )
                 continue
             cmp = r.get("vs_baseline")
-            delta = f"{cmp['diff']:+.4f} [{cmp['ci95'][0]:+.4f}, {cmp['ci95'][1]:+.4f}]" if cmp else "-"
+            delta = f"{cmp['diff']:+.4f} {ci_text(cmp['ci95'])}" if cmp else "-"
             p = _p_cells(cmp)
             notes = []
             if variant == best:

@@ -58,8 +58,10 @@ NEGATIVE_TRANSFER = "significantly worse than the baseline after correction for 
 
 
 def p_for_verdict(comparison: dict) -> float:
-    """The p-value a verdict reads: Holm-adjusted where the evaluation made several comparisons."""
-    return comparison.get("p_adjusted", comparison["p_value"])
+    """The p-value a verdict reads: Holm-adjusted where the evaluation made several comparisons; 1 (no evidence)
+    for a refused one-seed comparison, which has none."""
+    p = comparison.get("p_adjusted", comparison.get("p_value"))
+    return 1.0 if p is None else p
 
 
 def best_on_dev(rows: dict) -> str | None:

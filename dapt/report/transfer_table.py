@@ -4,7 +4,7 @@ mode against the baseline, with the same statistics and Holm family as every oth
 
 from __future__ import annotations
 
-from dapt.report.verdict import judgement, stats_text
+from dapt.report.verdict import ci_text, judgement, stats_text
 
 MODE_NAMES = {
     "zero_shot": "zero-shot (no training)",
@@ -21,10 +21,9 @@ ENCODER_NOTE = (
 
 
 def _cell(c: dict) -> str:
-    lo, hi = c["ci95"]
     share = f" ({c['share_of_full_ft']:.0%})" if c.get("share_of_full_ft") is not None else ""
     cut = "*" if c.get("clipped") else ""
-    return f"{c['mean']:.4f} [{lo:.4f}, {hi:.4f}]{cut}{share}"
+    return f"{c['mean']:.4f} {ci_text(c['ci95'], signed=False)}{cut}{share}"
 
 
 def _mode_label(mode: str, cells: dict) -> str:
@@ -91,7 +90,6 @@ def general_task_lines(results: dict) -> list[str]:
         out.append("| variant | zero-shot [95% CI] | Δ vs baseline | verdict | general perplexity |")
         out.append("|---|---|---|---|---:|")
         for v, c in g["variants"].items():
-            lo, hi = c["ci95"]
             cmp = c.get("vs_baseline")
             delta = f"{cmp['diff']:+.4f} ({stats_text(cmp)})" if cmp else "-"
             verdict = judgement(cmp, c["n_seeds"]) if cmp else "-"
@@ -100,7 +98,7 @@ def general_task_lines(results: dict) -> list[str]:
             if v == "baseline":
                 ppl = next((j["summary"].get("general_ppl_before") for j in jobs.values() if j.get("summary")), None)
             out.append(
-                f"| {v} | {c['mean']:.4f} [{lo:.4f}, {hi:.4f}] | {delta} | {verdict} | "
+                f"| {v} | {c['mean']:.4f} {ci_text(c['ci95'], signed=False)} | {delta} | {verdict} | "
                 f"{f'{ppl:,.1f}' if ppl is not None else '-'} |"
             )
     return out

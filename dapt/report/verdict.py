@@ -16,8 +16,19 @@ ALPHA = 0.05
 ONE_POINT = 0.01
 
 
-def fmt_p(p: float) -> str:
+def fmt_p(p: float | None) -> str:
+    """A p-value for a table cell; "-" where none was computed (a refused one-seed comparison)."""
+    if p is None:
+        return "-"
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def ci_text(ci: list[float] | None, digits: int = 4, signed: bool = True) -> str:
+    """``[lo, hi]``, or why there is none (one fine-tuning seed)."""
+    if ci is None:
+        return "no interval (1 seed)"
+    f = f"{{:+.{digits}f}}" if signed else f"{{:.{digits}f}}"
+    return f"[{f.format(ci[0])}, {f.format(ci[1])}]"
 
 
 def p_phrase(name: str, p: float) -> str:
@@ -41,6 +52,8 @@ def _forgetting(cost: dict, max_base_ppl: float) -> str:
 
 def judgement(cmp: dict, n_seeds: int) -> str:
     """``improved`` / ``lowered`` / a reason it is neither, from the adjusted p, the CI and the power."""
+    if cmp.get("p_value") is None:
+        return "no inference: " + cmp.get("refused", "no p-value")
     lo, hi = cmp["ci95"]
     if p_for_verdict(cmp) < ALPHA:
         return "improved" if cmp["diff"] > 0 else "lowered"
@@ -49,17 +62,41 @@ def judgement(cmp: dict, n_seeds: int) -> str:
     mdd = cmp.get("mdd80")
     if mdd is not None and mdd > ONE_POINT:
         need = cmp.get("seeds_for_1pt")
-        more = f"; a 1-point difference needs {need} seeds" if need else "; the test set alone is too small for 1 point"
-        runs = "one run" if n_seeds == 1 else f"{n_seeds} seeds"
-        return f"inconclusive with {runs} (80% power only for differences of {mdd:.4f} or more{more})"
+        runs = "one run" if cmp.get("single_run") or n_seeds == 1 else f"{n_seeds} seeds"
+        rng = cmp.get("mdd80_range")
+        spread = (
+            f" (range {rng[0]:.4f} to {rng[1]:.4f} given the seed spread's uncertainty)"
+            if rng and rng[0] != rng[1]
+            else ""
+        )
+        if cmp.get("single_run"):
+            more = ""
+        elif need:
+            span = cmp.get("seeds_for_1pt_range")
+            more = f"; a 1-point difference needs {need} seeds"
+            if span and span[0] is not None:
+                more += f" (plausibly {span[0]} to {'never' if span[1] is None else span[1]})"
+        else:
+            more = "; the test set alone is too small for 1 point"
+        return f"inconclusive with {runs} (80% power only for differences of {mdd:.4f} or more{spread}{more})"
     return "no significant difference"
 
 
+def short_judgement(cmp: dict, n_seeds: int) -> str:
+    """The verdict's first words: improved, lowered, inconclusive with N seeds, no inference, ..."""
+    return judgement(cmp, n_seeds).split(" (")[0].split(":")[0]
+
+
 def stats_text(cmp: dict) -> str:
+    if cmp.get("p_value") is None:
+        return "no interval: one fine-tuning seed"
     lo, hi = cmp["ci95"]
     text = f"95% CI {lo:+.4f} to {hi:+.4f}, {p_phrase('p', cmp['p_value'])}"
+    if cmp.get("single_run") and "McNemar" in cmp.get("method", ""):
+        text += f" (exact McNemar, {sum(cmp['discordant'])} discordant examples)"
     if "p_adjusted" in cmp:
-        text += f", {p_phrase('Holm-adjusted p', cmp['p_adjusted'])} over {cmp['n_comparisons']} comparisons"
+        family = f" {cmp['family']}" if cmp.get("family") else ""
+        text += f", {p_phrase('Holm-adjusted p', cmp['p_adjusted'])} over {cmp['n_comparisons']}{family} comparisons"
     return text
 
 
@@ -100,14 +137,30 @@ def verdict_lines(results: dict) -> list[str]:
 
 
 def method_lines(results: dict) -> list[str]:
-    """What the intervals and p-values are, in words, for the reader of the report."""
+    """What the intervals and p-values are, in words, for the reader of the report: exactly what was resampled,
+    and what ran once."""
     mult = results.get("multiplicity") or {}
     out = [
-        "Intervals and p-values: a t-interval over the per-seed paired differences (seeds paired across variants), "
-        "with the test-set variance of the seed-mean difference (paired bootstrap over test examples) added, so "
-        "both the seeds and the test set are resampled in effect."
+        "Intervals and p-values: for fine-tuned results, a t-interval (n - 1 df) over the per-seed paired "
+        "differences (seed s of every variant shares its data order and head initialisation), plus the test-set "
+        "variance of the seed-mean difference from a paired bootstrap over test examples, less the seed x example "
+        "part the seed spread already holds. What was resampled: fine-tuning seeds and test examples. What ran "
+        "once: each variant's continued pretraining (one checkpoint per variant), so every claim is about that "
+        "checkpoint, not about the pretraining recipe in general. A comparison with one fine-tuning seed gets no "
+        "interval. Zero-shot results are one deterministic run: Clopper-Pearson for a score, an exact McNemar test "
+        "for a difference."
     ]
-    if mult.get("n_comparisons"):
+    families = mult.get("families")
+    if families is not None and not any(families.values()):
+        out.append("No comparison has a p-value, so none is in a Holm family.")
+    elif families:
+        parts = " and ".join(f"{n} {f}" for f, n in families.items() if n)
+        out.append(
+            f"The verdict reads p-values Holm-adjusted within each family ({parts} comparisons): the primary family "
+            "is each variant vs the baseline per task, the secondary everything else; a comparison listed twice "
+            "counts once."
+        )
+    elif mult.get("n_comparisons"):
         out.append(
             f"The verdict reads p-values Holm-adjusted over all {mult['n_comparisons']} comparisons of this report."
         )
